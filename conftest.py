@@ -1,0 +1,34 @@
+"""Fixtures for the fixed test cast (ARCHITECTURE.md section 7); see salama/core/testing.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Argon2 is deliberately slow; the cast signs in hundreds of times.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def cast(db: None) -> Any:
+    from salama.core.testing import make_cast
+
+    return make_cast()
+
+
+@pytest.fixture
+def as_user(db: None) -> Callable[..., Any]:
+    """as_user(user) -> a test client signed in as that user, second factor included."""
+    from django.test import Client
+
+    from salama.core.testing import sign_in
+
+    def make(user: Any, **client_options: Any) -> Client:
+        return sign_in(Client(**client_options), user)
+
+    return make

@@ -1,0 +1,91 @@
+"""The API object: bearer-token auth, one error format, every app's routers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.operation import Operation
+
+from .auth import BearerToken
+
+log = logging.getLogger("salama.api")
+
+
+class SalamaAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        return operation.view_func.__name__
+
+
+api = SalamaAPI(
+    title="Salama API",
+    version="1",
+    description="The API of Salama. Authenticate with `Authorization: Bearer <token>`.",
+    urls_namespace="api-1",
+    auth=BearerToken(),
+    docs_url=None,  # the interactive docs load third-party scripts; the spec is enough
+)
+
+
+def error(request: HttpRequest, status: int, code: str, message: str, fields: dict[str, Any] | None = None) -> HttpResponse:
+    return api.create_response(request, {"error": {"code": code, "message": message, "fields": fields or {}}}, status=status)
+
+
+def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for item in exc.errors:
+        location = [str(part) for part in item.get("loc", ()) if part not in {"body", "query", "path", "payload"}]
+        fields.setdefault(".".join(location) or "__all__", []).append(str(item.get("msg", "")))
+    return fields
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return error(request, 400, "invalid", _("Some fields are not valid."), _field_errors(exc))
+
+
+@api.exception_handler(AuthenticationError)
+def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = error(request, 401, "unauthenticated", _("A valid API token is required."))
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return error(request, 403, "forbidden", str(exc) or _("You may not do this."))
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error(request, 404, "not_found", _("Not found."))
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error(request, exc.status_code, "error", str(exc))
+
+
+@api.exception_handler(DjangoValidationError)
+def on_action_refused(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return error(request, 400, "invalid", _("Some fields are not valid."), fields)
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    log.exception("API error in %s", request.path)
+    return error(request, 500, "server_error", _("Something went wrong on the server."))
+
+
+from salama.accounts.api import router as accounts_router  # noqa: E402
+from salama.orgs.api import router as orgs_router  # noqa: E402
+
+api.add_router("/", accounts_router)
+api.add_router("/", orgs_router)

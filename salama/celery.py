@@ -1,0 +1,23 @@
+"""Scale mode: Celery workers run the same claim-work-record code as the embedded threads.
+
+Tasks carry no data; a message only says "there is work". Losing one costs at most the
+polling interval of `salama worker`, which also claims on its own once a second.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salama.settings")
+
+app = Celery("salama")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+@app.task(name="salama.run_jobs", acks_late=True)
+def run_jobs() -> int:
+    from salama.core.jobs import work_once
+
+    return work_once()

@@ -1,0 +1,89 @@
+"""A believable demo network, loaded by `salama demo`. Running it again changes nothing but
+the printed backup codes (new ones each run, since each can be used once)."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from salama.accounts.actions import do_create_user, do_generate_backup_codes
+from salama.accounts.models import User
+from salama.core.permissions import Role
+from salama.orgs.models import Membership, Organization
+
+DEMO_PASSWORD = "salama-demo-network-2026"
+DEMO_DOMAIN = "demo.salama.example.org"
+
+NETWORK = [
+    dict(slug="tierra-digna", name="Tierra Digna", kind="local_ngo", country="CO", region="americas",
+         languages=["es", "en"],
+         description="Accompanies peasant, Afro-Colombian and Indigenous land defenders in Cauca and Chocó.",
+         people=[("Lucía Ramírez", Role.ADMIN), ("Andrés Mosquera", Role.COORDINATOR),
+                 ("Marta Yatacué", Role.CASEWORKER), ("Julián Ortiz", Role.CASEWORKER), ("Sofía Restrepo", Role.VIEWER)]),
+    dict(slug="defenders-law-kenya", name="Defenders Legal Aid Network Kenya", kind="network", country="KE",
+         region="africa", languages=["en", "sw"],
+         description="Pro bono lawyers who defend human rights defenders facing arrest and prosecution in Kenya.",
+         people=[("Wanjiru Kamau", Role.ADMIN), ("Otieno Odhiambo", Role.COORDINATOR),
+                 ("Achieng Atieno", Role.CASEWORKER), ("Kiprono Kibet", Role.CASEWORKER), ("Halima Yusuf", Role.VIEWER)]),
+    dict(slug="shield-international", name="Shield International", kind="international_ngo", country="IE",
+         region="global", languages=["en", "fr", "es", "ar"],
+         description="International protection NGO: emergency grants, relocation and urgent appeals.",
+         people=[("Claire Byrne", Role.ADMIN), ("Karim Haddad", Role.COORDINATOR), ("Aoife Nolan", Role.CASEWORKER),
+                 ("Mariam Diallo", Role.VIEWER)]),
+    dict(slug="embassy-bogota-hr", name="Human Rights Desk, Embassy in Bogotá", kind="government", country="CO",
+         region="americas", languages=["es", "en"],
+         description="Embassy officers who observe trials and visit defenders at risk under the EU Guidelines.",
+         people=[("Ingrid Larsen", Role.ADMIN), ("Tomás Villa", Role.CASEWORKER)]),
+    dict(slug="regional-hrd-desk", name="Regional HRD Focal Point", kind="intergovernmental", country="CH",
+         region="global", languages=["en", "fr", "es"],
+         description="Inter-governmental desk that receives communications on defenders at risk.",
+         people=[("Élise Fournier", Role.ADMIN), ("Samuel Mensah", Role.CASEWORKER)]),
+    dict(slug="defenders-fund", name="Defenders Emergency Fund", kind="donor", country="NL", region="global",
+         languages=["en", "fr"],
+         description="Funds emergency grants for defenders and their families.",
+         people=[("Pieter de Vries", Role.ADMIN), ("Nadia Benali", Role.VIEWER)]),
+]
+
+
+@dataclass
+class DemoLogin:
+    email: str
+    name: str
+    where: str
+    backup_codes: list[str]
+
+
+def _email(name: str, slug: str) -> str:
+    first = unicodedata.normalize("NFKD", name.split()[0].lower())
+    ascii_first = first.encode("ascii", "ignore").decode() or "member"
+    return f"{ascii_first}.{slug}@{DEMO_DOMAIN}"
+
+
+def _person(email: str, name: str, language: str = "") -> User:
+    user = User.objects.filter(email=email).first() or do_create_user(email, name, DEMO_PASSWORD, language=language)
+    user.set_password(DEMO_PASSWORD)
+    user.save(update_fields=["password"])
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
+    return user
+
+
+@transaction.atomic
+def load_demo_network() -> list[DemoLogin]:
+    logins: list[DemoLogin] = []
+    operator = _person(f"operator@{DEMO_DOMAIN}", "Platform operator")
+    if not operator.is_platform_operator:
+        operator.is_platform_operator = True
+        operator.save(update_fields=["is_platform_operator"])
+    logins.append(DemoLogin(operator.email, operator.display_name, "platform operator", do_generate_backup_codes(operator)))
+    for spec in NETWORK:
+        fields = {k: v for k, v in spec.items() if k not in {"people", "slug"}}
+        org, _created = Organization.objects.update_or_create(slug=spec["slug"], defaults=fields)
+        for name, role in spec["people"]:  # type: ignore[attr-defined]
+            user = _person(_email(name, org.slug), name, language=org.languages[0] if org.languages[0] in {"en", "es", "fr", "ar"} else "")
+            Membership.objects.update_or_create(user=user, organization=org, defaults={"role": role})
+            logins.append(DemoLogin(user.email, name, f"{org.name}: {Role(role).label}", do_generate_backup_codes(user)))
+    return logins

@@ -1,0 +1,171 @@
+"""Background work: jobs are rows, claimed under a lease, run, and recorded (ARCHITECTURE.md s.5).
+
+The same `work_once` runs in the embedded worker threads of `salama serve` and in Celery
+workers in scale mode. A lost, late or duplicated wake-up does no harm: the rows are the record,
+and a lease that expires (a crashed worker) makes the job claimable again.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import socket
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+from .models import Job, WorkerHeartbeat
+
+log = logging.getLogger("salama.jobs")
+
+Handler = Callable[[dict[str, Any]], None]
+HANDLERS: dict[str, Handler] = {}
+_wake = threading.Event()
+
+
+class PermanentError(Exception):
+    """The job cannot succeed by retrying; it fails at once."""
+
+
+def job(kind: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        if kind in HANDLERS and HANDLERS[kind] is not handler:
+            raise ValueError(f"job kind {kind} registered twice")
+        HANDLERS[kind] = handler
+        return handler
+
+    return register
+
+
+def enqueue(kind: str, payload: dict[str, Any] | None = None, *, priority: int = 100) -> Job:
+    """Record work to do, in the caller's transaction; workers are woken once it commits."""
+    if kind not in HANDLERS:
+        raise ValueError(f"no handler for job kind {kind}")
+    created = Job.objects.create(kind=kind, payload=payload or {}, priority=priority)
+    transaction.on_commit(wake)
+    return created
+
+
+def wake() -> None:
+    if settings.SALAMA_QUEUE == "celery":
+        from salama.celery import run_jobs
+
+        run_jobs.delay()
+    else:
+        _wake.set()
+
+
+def claim(limit: int = 10) -> list[int]:
+    """Lease up to `limit` due jobs (pending, or running with an expired lease) and commit."""
+    now = timezone.now()
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    table = Job._meta.db_table
+    sql = (
+        f"UPDATE {table} SET state = %s, lease_until = %s, attempts = attempts + 1 "  # noqa: S608
+        f"WHERE id IN (SELECT id FROM {table} "
+        f"WHERE (state = %s AND run_after <= %s) OR (state = %s AND lease_until < %s) "
+        f"ORDER BY priority, run_after LIMIT %s{lock}) RETURNING id"
+    )
+    lease_until = now + timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    params = [Job.State.RUNNING, lease_until, Job.State.PENDING, now, Job.State.RUNNING, now, limit]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with full jitter: up to 30 s, 60 s, 120 s ... capped at one hour."""
+    ceiling = min(3600, 30 * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311
+
+
+def run(job_id: int) -> None:
+    job_row = Job.objects.get(pk=job_id)
+    handler = HANDLERS.get(job_row.kind)
+    try:
+        if handler is None:
+            raise PermanentError(f"no handler for {job_row.kind}")
+        handler(job_row.payload)
+    except Exception as exc:  # a job's failure is recorded, never lost
+        permanent = isinstance(exc, PermanentError) or job_row.attempts >= settings.JOB_MAX_ATTEMPTS
+        log.warning("job %s#%s failed (%s): %s", job_row.kind, job_id, type(exc).__name__, "final" if permanent else "retry")
+        Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
+            state=Job.State.FAILED if permanent else Job.State.PENDING,
+            run_after=timezone.now() + retry_delay(job_row.attempts),
+            lease_until=None,
+            last_error=type(exc).__name__[:300],
+            finished_at=timezone.now() if permanent else None,
+        )
+        return
+    Job.objects.filter(pk=job_id).update(
+        state=Job.State.DONE, lease_until=None, finished_at=timezone.now(), payload={}
+    )
+
+
+def work_once(limit: int = 10) -> int:
+    """Claim and run one batch; the number of jobs run."""
+    ids = claim(limit)
+    for job_id in ids:
+        run(job_id)
+    return len(ids)
+
+
+def beat(name: str, mode: str) -> None:
+    WorkerHeartbeat.objects.update_or_create(name=name, defaults={"mode": mode, "last_seen_at": timezone.now()})
+
+
+def worker_name(suffix: str) -> str:
+    return f"{socket.gethostname()}:{threading.get_native_id()}:{suffix}"
+
+
+def worker_loop(name: str, stop: threading.Event, mode: str = "embedded") -> None:
+    """Run jobs until `stop` is set, waking on commit or at least once a second."""
+    while not stop.is_set():
+        close_old_connections()
+        try:
+            beat(name, mode)
+            if work_once() == 0:
+                _wake.wait(timeout=1.0)
+                _wake.clear()
+        except Exception:
+            log.exception("worker %s: unexpected error; continuing", name)
+            stop.wait(1.0)
+    close_old_connections()
+
+
+class EmbeddedWorkers:
+    """Worker threads inside the web process (the default, embedded mode)."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for index in range(self.count):
+            thread = threading.Thread(
+                target=lambda i=index: worker_loop(worker_name(f"w{i}"), self.stop), name=f"salama-worker-{index}", daemon=True
+            )
+            thread.start()
+            self.threads.append(thread)
+
+    def shutdown(self) -> None:
+        self.stop.set()
+        _wake.set()
+        for thread in self.threads:
+            thread.join(timeout=5)
+
+
+def health() -> dict[str, Any]:
+    recent = timezone.now() - timedelta(seconds=30)
+    return {
+        "mode": settings.SALAMA_QUEUE,
+        "alive": WorkerHeartbeat.objects.filter(last_seen_at__gte=recent).count(),
+        "pending": Job.objects.filter(state=Job.State.PENDING, run_after__lte=timezone.now()).count(),
+        "failed": Job.objects.filter(state=Job.State.FAILED).count(),
+    }

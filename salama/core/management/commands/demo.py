@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from salama.core.demo import DEMO_PASSWORD, load_demo_network
+
+
+class Command(BaseCommand):
+    help = "Load the demo network (safe to repeat), print its logins, then serve."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-serve", action="store_true", help="only load the network and print the logins")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: Any, no_serve: bool, host: str, port: int, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        logins = load_demo_network()
+        out = self.stdout
+        out.write("")
+        out.write("Demo network loaded. Every demo account has the password:")
+        out.write(f"    {DEMO_PASSWORD}")
+        out.write("Sign in with an address below, then type one of its backup codes as the second factor")
+        out.write("(each code works once; run the demo again for fresh ones).")
+        out.write("")
+        for login in logins:
+            out.write(f"{login.email}")
+            out.write(f"    {login.name}, {login.where}")
+            out.write(f"    backup codes: {' '.join(login.backup_codes[:5])}")
+        out.write("")
+        if not no_serve:
+            out.write(f"Open http://{host}:{port}/ in your browser.")
+            call_command("serve", host=host, port=port, no_migrate=True)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from salama.core.jobs import EmbeddedWorkers
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Command(BaseCommand):
+    help = "Serve Salama with its embedded background workers."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations first")
+
+    def handle(self, *args: Any, host: str, port: int, threads: int, no_migrate: bool, **options: Any) -> None:
+        if not settings.PRODUCTION and not is_loopback(host):
+            raise CommandError(
+                "Development mode serves only on this machine. Set SALAMA_ENV=production "
+                "(with SALAMA_SECRET_KEY and SALAMA_ALLOWED_HOSTS) to serve on other addresses."
+            )
+        if not no_migrate:
+            call_command("migrate", interactive=False, verbosity=0)
+        from waitress import serve
+
+        from salama.wsgi import application
+
+        workers = None
+        if settings.SALAMA_QUEUE == "embedded":
+            workers = EmbeddedWorkers(settings.EMBEDDED_WORKERS)
+            workers.start()
+        self.stdout.write(f"Salama is serving on http://{host}:{port}/ (queue: {settings.SALAMA_QUEUE})")
+        try:
+            serve(application, host=host, port=port, threads=threads, ident="Salama",
+                  max_request_body_size=settings.MAX_REQUEST_BYTES)
+        finally:
+            if workers:
+                workers.shutdown()

@@ -1,0 +1,143 @@
+"""Roles, what each may do, and the policy of every route: declared here, once, as data.
+
+A check answers with a `Decision`: allowed, or denied with a reason a person can read. Routes
+are deny-by-default: `AccessPolicyMiddleware` refuses any view whose name is not in
+`ROUTE_POLICIES`, and API operations declare theirs through `salama.api.policies.requires`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Organisation admin")
+    COORDINATOR = "coordinator", _("Coordinator")
+    CASEWORKER = "caseworker", _("Caseworker")
+    VIEWER = "viewer", _("Viewer")
+
+
+ALL_ROLES = frozenset(Role)
+MANAGERS = frozenset({Role.ADMIN})
+LEADS = frozenset({Role.ADMIN, Role.COORDINATOR})
+
+
+@dataclass(frozen=True)
+class Permission:
+    code: str
+    roles: frozenset[Role]
+    denial: Promise  # shown to a member whose role lacks it
+
+
+PERMISSIONS: dict[str, Permission] = {
+    p.code: p
+    for p in [
+        Permission("org.view", ALL_ROLES, _("You are not a member of this organisation.")),
+        Permission("org.edit", MANAGERS, _("Only organisation admins can change the organisation's details.")),
+        Permission("members.view", ALL_ROLES, _("Your role cannot see the member list.")),
+        Permission("members.manage", MANAGERS, _("Only organisation admins can invite members or change roles.")),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def role_can(role: str | None, permission: str) -> Decision:
+    perm = PERMISSIONS[permission]
+    if role is None:
+        return Decision(False, str(_("You are not a member of this organisation.")))
+    if role in perm.roles:
+        return Decision(True)
+    return Decision(False, str(perm.denial))
+
+
+# Route policies ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Who may reach a route.
+
+    kind is one of:
+      public     no sign-in (the reviewed allowlist below);
+      signed_in  signed in with a second factor, any account;
+      operator   signed in with a second factor, platform operator only;
+      org        signed in with a second factor and a member of the organisation in the URL
+                 whose role holds `permission`.
+    """
+
+    kind: str
+    permission: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in {"public", "signed_in", "operator", "org"}:
+            raise ValueError(f"unknown policy kind {self.kind}")
+        if (self.kind == "org") != bool(self.permission):
+            raise ValueError("an org policy names exactly one permission")
+        if self.permission and self.permission not in PERMISSIONS:
+            raise ValueError(f"unknown permission {self.permission}")
+
+
+PUBLIC = Policy("public")
+SIGNED_IN = Policy("signed_in")
+OPERATOR = Policy("operator")
+
+
+def org(permission: str) -> Policy:
+    return Policy("org", permission)
+
+
+# Every web route, by URL name. The public ones are the reviewed allowlist: each says why.
+ROUTE_POLICIES: dict[str, Policy] = {
+    # public: health probes, the language switch, and the steps before a second factor
+    "core:healthz": PUBLIC,  # load balancers and monitors; reveals no data
+    "set_language": PUBLIC,  # choose a language on the sign-in page
+    "accounts:login": PUBLIC,
+    "accounts:verify": PUBLIC,  # needs a password-verified sign-in pending in the session
+    "accounts:enrol": PUBLIC,  # needs a password-verified sign-in pending in the session
+    "accounts:logout": PUBLIC,  # ending a session, or a pending sign-in, is always allowed
+    "accounts:password_reset": PUBLIC,
+    "accounts:password_reset_done": PUBLIC,
+    "accounts:password_reset_confirm": PUBLIC,  # the signed link is the credential
+    "accounts:password_reset_complete": PUBLIC,
+    "orgs:invitation": PUBLIC,  # the single-use link is the credential
+    # any signed-in account
+    "core:dashboard": SIGNED_IN,
+    "accounts:security": SIGNED_IN,
+    "accounts:password_change": SIGNED_IN,
+    "accounts:session_end": SIGNED_IN,
+    "accounts:sessions_end_others": SIGNED_IN,
+    "accounts:totp_add": SIGNED_IN,
+    "accounts:device_delete": SIGNED_IN,
+    "accounts:backup_codes": SIGNED_IN,
+    "accounts:token_create": SIGNED_IN,  # bound to an organisation the person belongs to
+    "accounts:token_revoke": SIGNED_IN,
+    "orgs:switch": SIGNED_IN,
+    "orgs:list": SIGNED_IN,
+    # platform operator
+    "orgs:operator": OPERATOR,
+    "orgs:operator_create": OPERATOR,
+    # organisation members
+    "orgs:home": org("org.view"),
+    "orgs:settings": org("org.edit"),
+    "orgs:members": org("members.view"),
+    "orgs:invite": org("members.manage"),
+    "orgs:invitation_revoke": org("members.manage"),
+    "orgs:member_role": org("members.manage"),
+    "orgs:member_remove": org("members.manage"),
+}
+
+# Django's static-file and API views carry their own checks (static files are public assets;
+# the API authenticates every request by bearer token). Matched on the URL namespace.
+SELF_GUARDED_NAMESPACES = frozenset({"api-1"})

@@ -1,0 +1,12 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from salama.api.urls import api
+
+urlpatterns = [
+    path("", include("salama.core.urls")),
+    path("", include("salama.accounts.urls")),
+    path("", include("salama.orgs.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("api/v1/", api.urls),
+]
