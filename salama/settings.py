@@ -159,7 +159,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "salama.sqlite3",
+            "NAME": str(DATA_DIR / "salama.sqlite3"),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -215,15 +215,23 @@ API_TOKEN_MAX_DAYS = env_int("SALAMA_API_TOKEN_MAX_DAYS", 365)
 OTP_TOTP_ISSUER = env("SALAMA_SITE_NAME", "Salama")
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
+# Security keys are bound to this domain for good: changing it later orphans every key.
 WEBAUTHN_RP_ID = env("SALAMA_WEBAUTHN_RP_ID", "localhost")
-WEBAUTHN_ORIGIN = env("SALAMA_WEBAUTHN_ORIGIN", "http://localhost:8000")
+# The origins (scheme://host[:port], comma separated) where security keys may be used. A
+# ceremony must come from the origin of the request that carries it, and that origin must be
+# listed here, so a forged Host header never widens what is accepted. Unset, it is the RP ID
+# over HTTPS in production, and the development server's address otherwise.
+WEBAUTHN_ORIGIN = env_list("SALAMA_WEBAUTHN_ORIGIN") or (
+    [f"https://{WEBAUTHN_RP_ID}"] if PRODUCTION else ["http://localhost:8000"]
+)
 
 # Login throttling: per account and, separately, per client address. A locked account gets the
 # same page and status as a wrong password, so nobody learns which accounts exist.
 AXES_FAILURE_LIMIT = env_int("SALAMA_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("SALAMA_LOGIN_COOLOFF_MINUTES", 30) / 60
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_USERNAME_FORM_FIELD = "email"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "salama.accounts.views.throttle_key"
 AXES_LOCKOUT_CALLABLE = "salama.accounts.views.login_locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
@@ -276,7 +284,7 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SALAMA_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SALAMA_HSTS_SECONDS", 63072000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SALAMA_HSTS_PRELOAD", False)
+    SECURE_HSTS_PRELOAD = env_bool("SALAMA_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True
@@ -298,6 +306,8 @@ EMAIL_USE_TLS = env_bool("SALAMA_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = env("SALAMA_EMAIL_FROM", "salama@localhost")
 # The address people reach Salama on, for links in mail sent by background workers.
 SITE_URL = env("SALAMA_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+if PRODUCTION and not SITE_URL.startswith("https://"):
+    raise ImproperlyConfigured("Set SALAMA_SITE_URL to the https:// address people use to reach Salama.")
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 else:
@@ -329,6 +339,10 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# Django's check looks for its own CSRF middleware by name; ours extends it (see
+# salama.core.middleware.CsrfMiddleware) and salama.core.checks verifies it is installed.
+SILENCED_SYSTEM_CHECKS = ["security.W003"]
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PAGE_SIZE = 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
@@ -12,6 +13,11 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import ApiToken, Session, User, WebAuthnDevice
+
+
+def is_fully_signed_in(user: Any) -> bool:
+    """Signed in with a password and a second factor in this session."""
+    return bool(user.is_authenticated and getattr(user, "is_verified", lambda: False)())
 
 
 def sessions_of(user: User) -> QuerySet[Session]:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
-from .models import ApiToken, Session, User
+from .models import ApiToken, Session, User, WebAuthnDevice
 
 if TYPE_CHECKING:
     from django_otp.models import Device
@@ -30,22 +33,21 @@ def do_create_user(email: str, display_name: str, password: str | None, *, langu
     return User.objects.create_user(email=email, password=password, display_name=display_name, language=language)
 
 
-def pending_totp_device(user: User) -> TOTPDevice:
-    """The unconfirmed authenticator being enrolled, made once and reused until confirmed."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    return device or TOTPDevice.objects.create(user=user, name=_("Authenticator app"), confirmed=False)
+def new_totp_key() -> str:
+    """A fresh authenticator secret, kept in the session until its first code confirms it."""
+    return random_hex(20)
 
 
 @transaction.atomic
-def do_confirm_totp(user: User, device: TOTPDevice, code: str, name: str = "") -> bool:
-    """Confirm an authenticator by its first code; the code is then spent (no replay)."""
-    if device.user_id != user.pk or device.confirmed or not device.verify_token(code):
-        return False
-    device.confirmed = True
-    if name:
-        device.name = name
-    device.save()
-    return True
+def do_enrol_totp(user: User, key: str, code: str, name: str = "") -> TOTPDevice | None:
+    """Save an authenticator once it has produced a valid code; that code is spent (no replay)."""
+    totp = TOTP(bytes.fromhex(key))
+    totp.time = time.time()
+    if not code.isdigit() or not totp.verify(int(code), tolerance=1):
+        return None
+    return TOTPDevice.objects.create(
+        user=user, key=key, name=name or _("Authenticator app"), confirmed=True, last_t=totp.t(), drift=totp.drift
+    )
 
 
 @transaction.atomic
@@ -61,8 +63,6 @@ def do_generate_backup_codes(user: User) -> list[str]:
 
 
 def second_factors(user: User) -> list[Device]:
-    from .models import WebAuthnDevice
-
     factors: list[Device] = []
     for model in (TOTPDevice, WebAuthnDevice):
         factors.extend(model.objects.filter(user=user, confirmed=True))
@@ -73,11 +73,58 @@ def has_second_factor(user: User) -> bool:
     return bool(second_factors(user))
 
 
+# The longest base64url credential ID the model stores; real keys use far shorter IDs.
+CREDENTIAL_ID_MAX = WebAuthnDevice._meta.get_field("credential_id").max_length or 1024
+
+
 @transaction.atomic
-def do_delete_device(user: User, device: Device) -> None:
-    """Remove an authenticator or security key, never the last one."""
+def do_add_webauthn_device(
+    user: User, name: str, credential_id: str, public_key: str, sign_count: int
+) -> WebAuthnDevice:
+    """Keep a security key whose registration the caller has verified."""
+    name = name.strip() or _("Security key")
+    name_max = WebAuthnDevice._meta.get_field("name").max_length or 64
+    if len(name) > name_max:
+        raise ValidationError({"name": _("Use at most %(max)d characters.") % {"max": name_max}})
+    if len(credential_id) > CREDENTIAL_ID_MAX:
+        raise ValidationError(_("This security key cannot be used with Salama."))
+    try:
+        # A savepoint, so that a key registered twice at once fails cleanly, not with a 500.
+        with transaction.atomic():
+            return WebAuthnDevice.objects.create(
+                user=user,
+                name=name,
+                confirmed=True,
+                credential_id=credential_id,
+                public_key=public_key,
+                sign_count=sign_count,
+            )
+    except IntegrityError:
+        raise ValidationError(_("This security key is already registered.")) from None
+
+
+def do_record_webauthn_use(user: User, device: WebAuthnDevice, sign_count: int) -> bool:
+    """Note that a key signed in, with its new signature counter.
+
+    False if another sign-in has already used this counter value (a replayed or cloned key).
+    A key that keeps no counter always reports 0, so its uses cannot be compared.
+    """
     if device.user_id != user.pk:
         raise ValidationError(_("This device is not yours."))
+    unused = WebAuthnDevice.objects.filter(pk=device.pk, user=user)
+    if sign_count:
+        unused = unused.filter(sign_count__lt=sign_count)
+    return bool(unused.update(sign_count=sign_count, last_used_at=timezone.now()))
+
+
+@transaction.atomic
+def do_delete_device(user: User, device: Device, current: Device | None = None) -> None:
+    """Remove an authenticator or security key: never the last one, nor the one this session
+    was verified with (sign in with another first; that also proves the other one works)."""
+    if device.user_id != user.pk:
+        raise ValidationError(_("This device is not yours."))
+    if current is not None and device.persistent_id == current.persistent_id:
+        raise ValidationError(_("You signed in with this device. Sign in with another one to remove it."))
     if len(second_factors(user)) <= 1:
         raise ValidationError(_("This is your only second factor. Add another one before removing it."))
     device.delete()

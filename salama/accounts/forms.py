@@ -103,4 +103,4 @@ class ApiTokenForm(forms.Form):
 
     def __init__(self, *args: Any, organizations: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].choices = organizations
+        self.fields["organization"].choices = organizations  # type: ignore[attr-defined]

@@ -23,7 +23,7 @@ LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"
 
 @cache
 def known_passwords() -> frozenset[str]:
-    with gzip.open(CommonPasswordValidator.DEFAULT_PASSWORD_LIST_PATH, "rt", encoding="utf-8") as handle:  # type: ignore[arg-type]
+    with gzip.open(CommonPasswordValidator().DEFAULT_PASSWORD_LIST_PATH, "rt", encoding="utf-8") as handle:
         common = {line.strip() for line in handle}
     context = {
         line.strip() for line in CONTEXT_LIST.read_text().splitlines() if line.strip() and not line.startswith("#")

@@ -29,7 +29,7 @@ class SessionStore(DBStore):
 
     def create_model_instance(self, data: dict[str, Any]) -> Any:
         data.setdefault(HANDLE_KEY, secrets.token_urlsafe(12))
-        instance = super().create_model_instance(data)
+        instance: Any = super().create_model_instance(data)
         user_id = data.get(SESSION_KEY)
         instance.user_id = int(user_id) if user_id else None
         instance.handle = data[HANDLE_KEY]

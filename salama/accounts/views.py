@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import time
 from io import BytesIO
 from typing import Any
@@ -23,13 +24,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
+from django_otp.middleware import is_verified as otp_is_verified
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from salama.orgs.access import memberships_of
 
 from . import actions
-from .access import access_device, backup_codes_left, sessions_of, tokens_of
+from .access import access_device, backup_codes_left, is_fully_signed_in, sessions_of, tokens_of
 from .forms import (
     ApiTokenForm,
     ChangePasswordForm,
@@ -46,6 +48,7 @@ PENDING_USER = "_salama_pending_user"
 PENDING_AT = "_salama_pending_at"
 PENDING_NEXT = "_salama_pending_next"
 PENDING_FAILURES = "_salama_pending_failures"
+ENROL_KEY = "_salama_enrol_key"  # an authenticator secret awaiting its first code
 MAX_CODE_FAILURES = 5
 
 # One answer for an unknown address, a wrong password and a throttled account.
@@ -64,6 +67,12 @@ def _sign_in_page(request: HttpRequest, form: SignInForm, failed: bool = False) 
     if failed:
         form.add_error(None, SIGN_IN_FAILED)
     return render(request, "accounts/login.html", {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")})
+
+
+def throttle_key(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
+    """The account a sign-in attempt is counted against: "Ally@X" and "ally@x" are one account."""
+    raw = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(raw).strip().lower()
 
 
 def login_locked_out(request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -91,7 +100,7 @@ def start_pending_sign_in(request: HttpRequest, user: User, next_url: str = "") 
 
 
 def _clear_pending(request: HttpRequest) -> None:
-    for key in (PENDING_USER, PENDING_AT, PENDING_NEXT, PENDING_FAILURES):
+    for key in (PENDING_USER, PENDING_AT, PENDING_NEXT, PENDING_FAILURES, ENROL_KEY):
         request.session.pop(key, None)
 
 
@@ -100,6 +109,8 @@ def finish_sign_in(request: HttpRequest, user: User, device: Device) -> None:
     _clear_pending(request)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     otp_login(request, device)
+    # The rest of this request (a page rendered now) sees a verified user, as later ones will.
+    request.user.is_verified = functools.partial(otp_is_verified, request.user)  # type: ignore[union-attr]
     now = time.time()
     request.session[STARTED_KEY] = now
     request.session[SEEN_KEY] = now
@@ -113,7 +124,7 @@ def _redirect_after_sign_in(request: HttpRequest) -> HttpResponseRedirect:
 
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated and request.user.is_verified():  # type: ignore[union-attr]
+    if is_fully_signed_in(request.user):
         return redirect(_safe_next(request, request.GET.get("next")))
     form = SignInForm(request.POST or None)
     if request.method == "POST":
@@ -154,7 +165,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
         user_login_failed.send(sender=__name__, credentials={"username": user.email}, request=request)
         failures = request.session.get(PENDING_FAILURES, 0) + 1
         request.session[PENDING_FAILURES] = failures
-        if failures >= MAX_CODE_FAILURES:
+        if failures >= MAX_CODE_FAILURES or getattr(request, "axes_locked_out", False):
             return _expired(request)
         form.add_error("code", _("That code did not work. Check the time on your phone and try the newest code."))
     has_key = WebAuthnDevice.objects.filter(user=user, confirmed=True).exists()
@@ -168,13 +179,27 @@ def _qr_data_uri(text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def _enrolment_context(device: TOTPDevice, form: EnrolForm) -> dict[str, Any]:
-    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+def _enrolment_context(request: HttpRequest, user: User, form: EnrolForm) -> dict[str, Any]:
+    key = request.session.get(ENROL_KEY)
+    if not key:
+        key = request.session[ENROL_KEY] = actions.new_totp_key()
+    secret = base64.b32encode(bytes.fromhex(key)).decode().rstrip("=")
+    preview = TOTPDevice(user=user, key=key)  # never saved: only renders the QR code's URL
     return {
         "form": form,
-        "qr": _qr_data_uri(device.config_url),
+        "qr": _qr_data_uri(preview.config_url),
         "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
     }
+
+
+def _enrol(request: HttpRequest, user: User, form: EnrolForm) -> TOTPDevice | None:
+    key = request.session.get(ENROL_KEY)
+    device = key and actions.do_enrol_totp(user, key, form.cleaned_data["code"], form.cleaned_data.get("name", ""))
+    if device:
+        request.session.pop(ENROL_KEY, None)
+        return device
+    form.add_error("code", _("That code did not work. Check the time on your phone and try the newest code."))
+    return None
 
 
 @require_http_methods(["GET", "POST"])
@@ -183,15 +208,14 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
     user = pending_user(request)
     if user is None or actions.has_second_factor(user):
         return _expired(request)
-    device = actions.pending_totp_device(user)
     form = EnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if actions.do_confirm_totp(user, device, form.cleaned_data["code"], form.cleaned_data.get("name", "")):
+        device = _enrol(request, user, form)
+        if device:
             codes = actions.do_generate_backup_codes(user)
             finish_sign_in(request, user, device)
-            return render(request, "accounts/backup_codes.html", {"codes": codes, "next": reverse("core:dashboard")})
-        form.add_error("code", _("That code did not work. Check the time on your phone and try the newest code."))
-    return render(request, "accounts/enrol.html", _enrolment_context(device, form))
+            return render(request, "accounts/backup_codes.html", {"codes": codes, "next": _safe_next(request, request.session.pop(PENDING_NEXT, None))})
+    return render(request, "accounts/enrol.html", _enrolment_context(request, user, form))
 
 
 @require_POST
@@ -278,21 +302,18 @@ def sessions_end_others_view(request: HttpRequest) -> HttpResponse:
 def totp_add_view(request: HttpRequest) -> HttpResponse:
     """Add another authenticator app (for example a second phone)."""
     user: User = request.user  # type: ignore[assignment]
-    device = actions.pending_totp_device(user)
     form = EnrolForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if actions.do_confirm_totp(user, device, form.cleaned_data["code"], form.cleaned_data.get("name", "")):
-            messages.success(request, _("Authenticator added."))
-            return redirect("accounts:security")
-        form.add_error("code", _("That code did not work. Check the time on your phone and try the newest code."))
-    return render(request, "accounts/enrol.html", {**_enrolment_context(device, form), "adding": True})
+    if request.method == "POST" and form.is_valid() and _enrol(request, user, form):
+        messages.success(request, _("Authenticator added."))
+        return redirect("accounts:security")
+    return render(request, "accounts/enrol.html", {**_enrolment_context(request, user, form), "adding": True})
 
 
 @require_POST
 def device_delete_view(request: HttpRequest, kind: str, device_id: int) -> HttpResponse:
     device = access_device(request.user, kind, device_id)  # type: ignore[arg-type]
     try:
-        actions.do_delete_device(request.user, device)  # type: ignore[arg-type]
+        actions.do_delete_device(request.user, device, current=request.user.otp_device)  # type: ignore[arg-type, union-attr]
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:

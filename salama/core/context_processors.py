@@ -7,10 +7,12 @@ from django.http import HttpRequest
 
 def shell(request: HttpRequest) -> dict[str, Any]:
     """What the page frame needs: the person's organisations and the one in use."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or not user.is_verified():
-        return {"signed_in": False}
+    from salama.accounts.access import is_fully_signed_in
     from salama.orgs.access import memberships_of
+
+    user = getattr(request, "user", None)
+    if user is None or not is_fully_signed_in(user):
+        return {"signed_in": False}
 
     return {
         "signed_in": True,

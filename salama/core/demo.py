@@ -14,7 +14,7 @@ from salama.accounts.models import User
 from salama.core.permissions import Role
 from salama.orgs.models import Membership, Organization
 
-DEMO_PASSWORD = "salama-demo-network-2026"
+DEMO_PASSWORD = "salama-demo-network-2026"  # noqa: S105  printed for newcomers; demo data only
 DEMO_DOMAIN = "demo.salama.example.org"
 
 NETWORK = [

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, connection, connections, transaction
 from django.utils import timezone
 
 from .models import Job, WorkerHeartbeat
@@ -72,7 +72,7 @@ def claim(limit: int = 10) -> list[int]:
         f"ORDER BY priority, run_after LIMIT %s{lock}) RETURNING id"
     )
     lease_until = now + timedelta(seconds=settings.JOB_LEASE_SECONDS)
-    params = [Job.State.RUNNING, lease_until, Job.State.PENDING, now, Job.State.RUNNING, now, limit]
+    params: list[Any] = [Job.State.RUNNING, lease_until, Job.State.PENDING, now, Job.State.RUNNING, now, limit]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
@@ -135,7 +135,7 @@ def worker_loop(name: str, stop: threading.Event, mode: str = "embedded") -> Non
         except Exception:
             log.exception("worker %s: unexpected error; continuing", name)
             stop.wait(1.0)
-    close_old_connections()
+    connections.close_all()  # this thread's own connections
 
 
 class EmbeddedWorkers:

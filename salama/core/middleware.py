@@ -10,11 +10,13 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.core.exceptions import RequestDataTooBig
-from django.middleware.csrf import CsrfViewMiddleware
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
+
+from salama.accounts.access import is_fully_signed_in
 
 from .permissions import ROUTE_POLICIES, SELF_GUARDED_NAMESPACES, role_can
 
@@ -75,7 +77,7 @@ class AccessPolicyMiddleware(LoginRequiredMiddleware):
         user = request.user
         if not user.is_authenticated:
             return self.handle_no_permission(request, view_func)
-        if not user.is_verified():  # type: ignore[union-attr]
+        if not is_fully_signed_in(user):
             # Our sign-in never creates such a session; end it rather than guess.
             logout(request)
             return self.handle_no_permission(request, view_func)
@@ -119,4 +121,4 @@ class CsrfMiddleware(CsrfViewMiddleware):
     def _origin_verified(self, request: HttpRequest) -> bool:
         if request.META.get("HTTP_ORIGIN") == "null":
             return request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
-        return super()._origin_verified(request)
+        return super()._origin_verified(request)  # type: ignore[misc]

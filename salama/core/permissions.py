@@ -106,6 +106,10 @@ ROUTE_POLICIES: dict[str, Policy] = {
     "accounts:login": PUBLIC,
     "accounts:verify": PUBLIC,  # needs a password-verified sign-in pending in the session
     "accounts:enrol": PUBLIC,  # needs a password-verified sign-in pending in the session
+    # needs a password-verified sign-in pending in the session
+    "accounts:webauthn_login_begin": PUBLIC,
+    # needs a password-verified sign-in pending in the session
+    "accounts:webauthn_login_finish": PUBLIC,
     "accounts:logout": PUBLIC,  # ending a session, or a pending sign-in, is always allowed
     "accounts:password_reset": PUBLIC,
     "accounts:password_reset_done": PUBLIC,
@@ -119,6 +123,8 @@ ROUTE_POLICIES: dict[str, Policy] = {
     "accounts:session_end": SIGNED_IN,
     "accounts:sessions_end_others": SIGNED_IN,
     "accounts:totp_add": SIGNED_IN,
+    "accounts:webauthn_register_begin": SIGNED_IN,
+    "accounts:webauthn_register_finish": SIGNED_IN,
     "accounts:device_delete": SIGNED_IN,
     "accounts:backup_codes": SIGNED_IN,
     "accounts:token_create": SIGNED_IN,  # bound to an organisation the person belongs to

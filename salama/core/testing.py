@@ -20,7 +20,7 @@ from salama.accounts.session_store import SEEN_KEY, STARTED_KEY
 from salama.core.permissions import Role
 from salama.orgs.models import Membership, Organization
 
-PASSWORD = "a long test passphrase 4 the cast"
+PASSWORD = "a long test passphrase 4 the cast"  # noqa: S105  test accounts only
 ROLES = {
     "admin": Role.ADMIN,
     "coordinator": Role.COORDINATOR,
@@ -72,8 +72,9 @@ def sign_in(client: Client, user: User) -> Client:
     """A session as after a real sign-in: password and second factor both verified."""
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     session = client.session
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    assert device is not None
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    if device is None:
+        raise ValueError(f"{user} has no authenticator to sign in with")
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session[STARTED_KEY] = session[SEEN_KEY] = time.time()
     session.save()

@@ -82,7 +82,7 @@ def do_accept_invitation(user: User, invitation: Invitation) -> Membership:
     claimed = Invitation.objects.open().filter(pk=invitation.pk).update(accepted_at=timezone.now(), accepted_by=user)
     if not claimed:
         raise ValidationError(_("This invitation has expired, was withdrawn or was already used."))
-    membership, created = Membership.objects.get_or_create(
+    membership, _created = Membership.objects.get_or_create(
         user=user, organization=invitation.organization, defaults={"role": invitation.role}
     )
     return membership

@@ -1,9 +1,7 @@
-from __future__ import annotations
-
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import EmailStr
 
@@ -102,7 +100,7 @@ def update_membership(request: HttpRequest, org_slug: str, membership_id: int, p
 def delete_membership(request: HttpRequest, org_slug: str, membership_id: int):  # type: ignore[no-untyped-def]
     membership = access_membership(_org(request), membership_id)
     actions.do_remove_member(request.membership, membership)  # type: ignore[attr-defined]
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/organizations/{org_slug}/invitations", response=list[InvitationOut])
@@ -116,7 +114,7 @@ def list_invitations(request: HttpRequest, org_slug: str):  # type: ignore[no-un
 @requires("members.manage")
 def create_invitation(request: HttpRequest, org_slug: str, payload: InvitationIn):  # type: ignore[no-untyped-def]
     invitation = actions.do_invite(request.membership, payload.email, payload.role)  # type: ignore[attr-defined]
-    return 201, {
+    return Status(201, {
         "id": invitation.pk, "email": invitation.email, "role": invitation.role,
         "expires_at": invitation.expires_at, "link": invitation_link(invitation),
-    }
+    })

@@ -36,7 +36,7 @@ class Organization(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("short name"), max_length=60, unique=True)
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
-    country = CountryField(_("country"), blank=True)
+    country = CountryField(verbose_name=_("country"), blank=True)
     region = models.CharField(_("region"), max_length=30, choices=Region.choices, blank=True)
     languages = models.JSONField(_("working languages"), default=list, blank=True)
     description = models.TextField(_("description"), blank=True)

@@ -12,9 +12,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from salama.accounts.access import is_fully_signed_in
+from salama.accounts.actions import do_create_user
 from salama.accounts.forms import NewAccountForm
 from salama.accounts.models import User
-from salama.accounts.actions import do_create_user
 from salama.accounts.views import start_pending_sign_in
 from salama.core.permissions import role_can
 
@@ -157,7 +158,7 @@ def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
     if invitation is None or not invitation.is_open:
         return render(request, "orgs/invitation_invalid.html", status=404)
     user = request.user
-    signed_in = user.is_authenticated and user.is_verified()  # type: ignore[union-attr]
+    signed_in = is_fully_signed_in(user)
     existing = User.objects.filter(email=invitation.email).exists()
     form = None if signed_in or existing else NewAccountForm(request.POST or None, email=invitation.email)
     if request.method == "POST":

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         if User.objects.filter(email=email.strip().lower()).exists():
             raise CommandError(f"An account with the address {email} exists already.")
         if password_file:
-            password = open(password_file).read().strip()  # noqa: PTH123
+            password = Path(password_file).read_text().strip()
         else:
             password = os.environ.get("SALAMA_ADMIN_PASSWORD", "")
         generated = not password

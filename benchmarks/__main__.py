@@ -1,0 +1,66 @@
+"""`make bench`: run every benchmarks/bench_*.py and write benchmarks/results/.
+
+Each module has `run() -> dict[str, float | int | str]`. Results are written as JSON, one file
+per benchmark, plus a markdown table with the machine and the date. Benchmarks report figures;
+they never pass or fail.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import platform
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+
+def machine() -> dict[str, str | int]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        "cpus": os.cpu_count() or 0,
+        "date": datetime.now(tz=UTC).isoformat(timespec="seconds"),
+    }
+
+
+def setup_django() -> None:
+    os.environ.setdefault("SALAMA_DATA_DIR", tempfile.mkdtemp(prefix="salama-bench-"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salama.settings")
+    import django
+    from django.test.utils import setup_test_environment
+
+    django.setup()
+    setup_test_environment()
+    from django.db import connection
+
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+
+
+def main(selected: list[str]) -> None:
+    setup_django()
+    RESULTS.mkdir(exist_ok=True)
+    rows = []
+    about = machine()
+    for path in sorted(HERE.glob("bench_*.py")):
+        name = path.stem.removeprefix("bench_")
+        if selected and name not in selected:
+            continue
+        figures = importlib.import_module(f"benchmarks.{path.stem}").run()
+        (RESULTS / f"{name}.json").write_text(json.dumps({"machine": about, "figures": figures}, indent=2) + "\n")
+        rows.extend((name, key, value) for key, value in figures.items())
+        print(f"{name}: {figures}")
+    table = ["| benchmark | figure | value |", "|---|---|---|"]
+    table += [f"| {name} | {key} | {value} |" for name, key, value in rows]
+    header = f"# Benchmark results\n\nMachine: {about['platform']}, {about['cpus']} CPUs, Python {about['python']}. Date: {about['date']}.\n\n"
+    (RESULTS / "README.md").write_text(header + "\n".join(table) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

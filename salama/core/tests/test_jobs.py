@@ -1,0 +1,129 @@
+"""Jobs are rows: claimed under a lease, retried with backoff, reclaimed after a crash."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.db import transaction
+
+from salama.core import jobs
+from salama.core.models import Job
+
+CALLS: list[dict] = []
+
+
+@jobs.job("tests.record")
+def record(payload: dict) -> None:
+    CALLS.append(payload)
+
+
+@jobs.job("tests.flaky")
+def flaky(payload: dict) -> None:
+    raise ConnectionError("peer went away")
+
+
+@jobs.job("tests.hopeless")
+def hopeless(payload: dict) -> None:
+    raise jobs.PermanentError("cannot ever work")
+
+
+RAN = threading.Event()
+
+
+@jobs.job("tests.signal")
+def signal(payload: dict) -> None:
+    RAN.set()
+
+
+@pytest.fixture(autouse=True)
+def clean_calls():  # type: ignore[no-untyped-def]
+    CALLS.clear()
+
+
+@pytest.fixture
+def clock():  # type: ignore[no-untyped-def]
+    with time_machine.travel(datetime(2026, 11, 25, 12, 0, tzinfo=UTC), tick=False) as traveller:
+        yield traveller
+
+
+def test_a_job_runs_once_and_keeps_no_payload(db, clock):
+    job = jobs.enqueue("tests.record", {"case_id": 7})
+    assert jobs.work_once() == 1
+    assert jobs.work_once() == 0
+    assert CALLS == [{"case_id": 7}]
+    job.refresh_from_db()
+    assert job.state == Job.State.DONE and job.payload == {}
+
+
+def test_urgent_work_is_claimed_first(db, clock):
+    jobs.enqueue("tests.record", {"n": "routine"}, priority=100)
+    jobs.enqueue("tests.record", {"n": "urgent"}, priority=1)
+    assert jobs.claim(limit=1) == [Job.objects.get(payload={"n": "urgent"}).pk]
+
+
+def test_a_claimed_job_is_not_claimed_twice_until_its_lease_expires(db, clock):
+    job = jobs.enqueue("tests.record", {})
+    assert jobs.claim() == [job.pk]
+    assert jobs.claim() == []
+    clock.shift(timedelta(seconds=settings.JOB_LEASE_SECONDS + 1))  # the worker died mid-job
+    assert jobs.claim() == [job.pk]
+    job.refresh_from_db()
+    assert job.attempts == 2
+
+
+def test_transient_failures_retry_with_growing_delays_then_fail(db, clock):
+    job = jobs.enqueue("tests.flaky", {})
+    delays = []
+    for _attempt in range(settings.JOB_MAX_ATTEMPTS):
+        before = datetime.now(tz=UTC)
+        assert jobs.work_once() == 1
+        job.refresh_from_db()
+        if job.state == Job.State.FAILED:
+            break
+        assert job.state == Job.State.PENDING and job.last_error == "ConnectionError"
+        delays.append((job.run_after - before).total_seconds())
+        assert jobs.work_once() == 0  # not before its time
+        clock.move_to(job.run_after)
+    assert job.state == Job.State.FAILED
+    assert job.attempts == settings.JOB_MAX_ATTEMPTS
+    assert 15 <= delays[0] <= 30
+    assert delays[3] > delays[0] * 2  # exponential, even with jitter
+
+
+def test_a_permanent_error_fails_at_once(db, clock):
+    job = jobs.enqueue("tests.hopeless", {})
+    jobs.work_once()
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED and job.attempts == 1 and job.finished_at is not None
+
+
+def test_nothing_is_queued_when_the_transaction_rolls_back(db, clock):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        jobs.enqueue("tests.record", {})
+        raise RuntimeError("the change that caused the job failed")
+    assert not Job.objects.exists()
+
+
+def test_an_unknown_kind_is_refused_at_enqueue(db):
+    with pytest.raises(ValueError, match="no handler"):
+        jobs.enqueue("tests.nothing", {})
+
+
+def test_the_embedded_worker_runs_jobs_and_reports_in_healthz(transactional_db, client):
+    RAN.clear()
+    workers = jobs.EmbeddedWorkers(1)
+    workers.start()
+    try:
+        done = jobs.enqueue("tests.signal", {})  # autocommit: wakes the worker at once
+        assert RAN.wait(timeout=30), "the embedded worker did not run the job"
+        body = client.get("/healthz").json()
+    finally:
+        workers.shutdown()
+    done.refresh_from_db()
+    assert done.state == Job.State.DONE
+    assert body["status"] == "ok" and body["database"]["ok"] is True
+    assert body["workers"]["alive"] >= 1 and body["workers"]["mode"] == "embedded"

@@ -1,0 +1,130 @@
+"""The route x role matrix: every route of the UI and the API, as every member of the cast.
+
+Routes come from the URL resolver and the OpenAPI document, never from a hand-written list, so
+a new route without a declared policy fails here. The expected outcome of each cell follows
+from the declared policy and the roles' permissions; the observed one from a real request.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import include, path
+
+from salama.api.policies import API_POLICIES
+from salama.core.permissions import PERMISSIONS, ROUTE_POLICIES, Policy
+from salama.core.testing import ROLES, bearer, sign_in
+
+from .routes import web_routes
+
+ACTORS = [None, *(f"{org}_{role}" for org in "ab" for role in ROLES), "outsider", "operator"]
+
+
+def expected(policy: Policy, actor: str | None) -> str:
+    if policy.kind == "public":
+        return "allowed"
+    if actor is None:
+        return "login"
+    if policy.kind == "signed_in":
+        return "allowed"
+    if policy.kind == "operator":
+        return "allowed" if actor == "operator" else "forbidden"
+    if not actor.startswith("a_"):  # the sample organisation is A: everyone else is a stranger
+        return "not_found"
+    role = ROLES[actor.removeprefix("a_")]
+    return "allowed" if role in PERMISSIONS[policy.permission].roles else "forbidden"
+
+
+def observed(response) -> str:  # type: ignore[no-untyped-def]
+    if response.status_code == 302 and response["Location"].startswith("/login/?next="):
+        return "login"
+    return {403: "forbidden", 404: "not_found", 401: "login"}.get(response.status_code, "allowed")
+
+
+def test_every_web_route_has_a_policy_and_every_policy_a_route():
+    names = {route.name for route in web_routes()}
+    assert sorted(names - ROUTE_POLICIES.keys()) == [], "routes without a policy in ROUTE_POLICIES"
+    assert sorted(ROUTE_POLICIES.keys() - names) == [], "policies for routes that do not exist"
+
+
+@pytest.mark.parametrize("route", web_routes(), ids=lambda route: route.name)
+def test_web_route_matrix(route, cast):
+    from .routes import url_for
+
+    url = url_for(route, cast)
+    policy = ROUTE_POLICIES[route.name]
+    results = {}
+    for actor in ACTORS:
+        client = Client()
+        if actor:
+            sign_in(client, cast.people[actor])
+        # GET reaches the access check even on POST-only routes (which then answer 405), so the
+        # matrix changes nothing.
+        response = client.get(url)
+        results[actor] = (observed(response), expected(policy, actor))
+    mismatches = {actor: pair for actor, pair in results.items() if pair[0] != pair[1]}
+    assert mismatches == {}, f"{route.name} ({url}): observed != expected"
+
+
+def _api_operations(client: Client) -> list[tuple[str, str, str]]:
+    spec = client.get("/api/v1/openapi.json").json()
+    return [
+        (method.upper(), route, operation["operationId"])
+        for route, methods in spec["paths"].items()
+        for method, operation in methods.items()
+    ]
+
+
+def test_every_api_operation_has_a_policy(db):
+    operations = {operation_id for _method, _path, operation_id in _api_operations(Client())}
+    assert sorted(operations - API_POLICIES.keys()) == []
+    assert sorted(API_POLICIES.keys() - operations) == []
+
+
+# Bodies for the API's write operations; a new write operation fails until it has one.
+API_BODIES = {
+    "update_membership": {"role": "caseworker"},
+    "create_invitation": {"email": "someone.new@example.org", "role": "viewer"},
+}
+
+
+def test_api_route_matrix(cast):
+    client = Client()
+    mismatches = {}
+    target = cast.membership("a_caseworker_other").pk
+    for method, route, operation_id in _api_operations(client):
+        url = "/api/v1" + route.removeprefix("/api/v1").replace("{org_slug}", cast.org_a.slug).replace(
+            "{membership_id}", str(target)
+        )
+        assert "{" not in url, f"no sample for a path parameter of {route}"
+        policy = API_POLICIES[operation_id]
+        body = API_BODIES.get(operation_id) if method in {"POST", "PUT", "PATCH"} else None
+        if method in {"POST", "PUT", "PATCH"} and body is None:
+            raise AssertionError(f"add a sample body for {operation_id} to API_BODIES")
+        for actor in ACTORS:
+            if actor in {"outsider", "operator"}:
+                continue  # neither can hold a token: tokens belong to a membership
+            headers = bearer(cast.tokens[actor]) if actor else {}
+            sid = transaction.savepoint()
+            response = client.generic(method, url, data=__import__("json").dumps(body) if body else "",
+                                      content_type="application/json", **headers)
+            transaction.savepoint_rollback(sid)
+            want = "login" if actor is None else expected(policy, actor)
+            got = observed(response)
+            if got != want:
+                mismatches[(operation_id, actor)] = (got, want, response.status_code)
+    assert mismatches == {}
+
+
+def test_a_route_without_a_policy_is_refused(cast, as_user, settings):
+    from django.http import HttpResponse
+
+    def unlisted(request):  # type: ignore[no-untyped-def]
+        return HttpResponse("should never be seen")
+
+    module = type("urls", (), {"urlpatterns": [path("unlisted/", unlisted, name="unlisted"), path("", include("salama.urls"))]})
+    settings.ROOT_URLCONF = module
+    response = as_user(cast.a_admin).get("/unlisted/")
+    assert response.status_code == 403
+    assert b"should never be seen" not in response.content
