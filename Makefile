@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test bench lint install chromium clean
+.PHONY: demo test bench lint install system-tools clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,18 @@ install: $(VENV)/.runtime
 demo: $(VENV)/.runtime
 	$(BIN)/salama demo
 
-# Browser tests drive Debian's Chromium; install it when it is missing.
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+# Browser tests drive Debian's Chromium; the translation test runs GNU gettext's extractor.
+# Install whichever is missing.
+system-tools:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v xgettext >/dev/null 2>&1 || missing="$$missing gettext"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
-test: $(VENV)/.test chromium
+test: $(VENV)/.test system-tools
 	$(BIN)/pytest
 
 lint: $(VENV)/.test

@@ -58,7 +58,10 @@ def main(selected: list[str]) -> None:
         print(f"{name}: {figures}")
     table = ["| benchmark | figure | value |", "|---|---|---|"]
     table += [f"| {name} | {key} | {value} |" for name, key, value in rows]
-    header = f"# Benchmark results\n\nMachine: {about['platform']}, {about['cpus']} CPUs, Python {about['python']}. Date: {about['date']}.\n\n"
+    header = (
+        f"# Benchmark results\n\nMachine: {about['platform']}, {about['cpus']} CPUs, "
+        f"Python {about['python']}. Date: {about['date']}.\n\n"
+    )
     (RESULTS / "README.md").write_text(header + "\n".join(table) + "\n")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -64,7 +65,8 @@ if ENVIRONMENT not in {"development", "production"}:
 PRODUCTION = ENVIRONMENT == "production"
 
 DATA_DIR = Path(env("SALAMA_DATA_DIR", "./var")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+if not DATA_DIR.exists():
+    DATA_DIR.mkdir(parents=True, mode=0o700)
 
 DEBUG = env_bool("SALAMA_DEBUG", default=False)
 
@@ -95,6 +97,11 @@ if PRODUCTION:
 else:
     SECRET_KEY = SECRET_KEY or _development_secret_key()
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]", "testserver"]
+
+# The address people reach Salama on, for links in mail sent by background workers.
+SITE_URL = env("SALAMA_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+if PRODUCTION and not SITE_URL.startswith("https://"):
+    raise ImproperlyConfigured("Set SALAMA_SITE_URL to the https:// address people use to reach Salama.")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -156,6 +163,8 @@ DATABASE_URL = env_secret("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 else:
+    # Created private before SQLite opens it; its -wal and -shm files take the same mode.
+    (DATA_DIR / "salama.sqlite3").touch(mode=0o600, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -216,14 +225,12 @@ OTP_TOTP_ISSUER = env("SALAMA_SITE_NAME", "Salama")
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
 # Security keys are bound to this domain for good: changing it later orphans every key.
-WEBAUTHN_RP_ID = env("SALAMA_WEBAUTHN_RP_ID", "localhost")
+WEBAUTHN_RP_ID: str = env("SALAMA_WEBAUTHN_RP_ID") or ((urlsplit(SITE_URL).hostname or "") if PRODUCTION else "localhost")
 # The origins (scheme://host[:port], comma separated) where security keys may be used. A
 # ceremony must come from the origin of the request that carries it, and that origin must be
 # listed here, so a forged Host header never widens what is accepted. Unset, it is the RP ID
 # over HTTPS in production, and the development server's address otherwise.
-WEBAUTHN_ORIGIN = env_list("SALAMA_WEBAUTHN_ORIGIN") or (
-    [f"https://{WEBAUTHN_RP_ID}"] if PRODUCTION else ["http://localhost:8000"]
-)
+WEBAUTHN_ORIGIN = env_list("SALAMA_WEBAUTHN_ORIGIN") or ([SITE_URL] if PRODUCTION else ["http://localhost:8000"])
 
 # Login throttling: per account and, separately, per client address. A locked account gets the
 # same page and status as a wrong password, so nobody learns which accounts exist.
@@ -237,7 +244,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env_int("SALAMA_PROXY_COUNT", 0)
+# Behind a proxy, `salama serve` lets waitress put the client address in REMOTE_ADDR.
+PROXY_COUNT = env_int("SALAMA_PROXY_COUNT", 1)
+TRUSTED_PROXY = env("SALAMA_TRUSTED_PROXY", "127.0.0.1")  # the proxy's own address
+BEHIND_TLS_PROXY = env_bool("SALAMA_BEHIND_TLS_PROXY", False)
 
 # Internationalisation
 LANGUAGE_CODE = "en"
@@ -290,7 +300,7 @@ if PRODUCTION:
     LANGUAGE_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-salama_session"
     CSRF_COOKIE_NAME = "__Host-salama_csrf"
-    if env_bool("SALAMA_BEHIND_TLS_PROXY", False):
+    if BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     CSRF_TRUSTED_ORIGINS = env_list("SALAMA_CSRF_TRUSTED_ORIGINS")
 else:
@@ -304,10 +314,6 @@ EMAIL_HOST_USER = env("SALAMA_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env_secret("SALAMA_EMAIL_PASSWORD")
 EMAIL_USE_TLS = env_bool("SALAMA_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = env("SALAMA_EMAIL_FROM", "salama@localhost")
-# The address people reach Salama on, for links in mail sent by background workers.
-SITE_URL = env("SALAMA_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-if PRODUCTION and not SITE_URL.startswith("https://"):
-    raise ImproperlyConfigured("Set SALAMA_SITE_URL to the https:// address people use to reach Salama.")
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 else:
@@ -321,7 +327,9 @@ if SALAMA_QUEUE not in {"embedded", "celery"}:
 EMBEDDED_WORKERS = env_int("SALAMA_EMBEDDED_WORKERS", 2)
 JOB_LEASE_SECONDS = env_int("SALAMA_JOB_LEASE_SECONDS", 120)
 JOB_MAX_ATTEMPTS = env_int("SALAMA_JOB_MAX_ATTEMPTS", 8)
-CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL") or ("redis://127.0.0.1:6379/0" if SALAMA_QUEUE == "celery" else "memory://")
+CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL") or (
+    "redis://127.0.0.1:6379/0" if SALAMA_QUEUE == "celery" else "memory://"
+)
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True

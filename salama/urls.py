@@ -3,6 +3,8 @@ from django.views.i18n import set_language
 
 from salama.api.urls import api
 
+handler404 = "salama.core.views.not_found"
+
 urlpatterns = [
     path("", include("salama.core.urls")),
     path("", include("salama.accounts.urls")),

@@ -24,7 +24,9 @@ class Route:
 def _walk(patterns: list[Any], namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
     for entry in patterns:
         if isinstance(entry, URLResolver):
-            inner = f"{namespace}:{entry.namespace}" if namespace and entry.namespace else (entry.namespace or namespace)
+            inner = (
+                f"{namespace}:{entry.namespace}" if namespace and entry.namespace else (entry.namespace or namespace)
+            )
             yield from _walk(entry.url_patterns, inner)
         elif isinstance(entry, URLPattern):
             yield namespace, entry

@@ -25,6 +25,7 @@ PRODUCTION = {
     "SALAMA_SECRET_KEY": GOOD_SECRET,
     "SALAMA_ALLOWED_HOSTS": "salama.example.org",
     "SALAMA_SITE_URL": "https://salama.example.org",
+    "SALAMA_EMAIL_HOST": "smtp.example.org",
 }
 
 
@@ -67,3 +68,14 @@ def test_development_mode_serves_only_on_loopback(tmp_path):
     result = salama(["serve", "--host", "0.0.0.0", "--no-migrate"], tmp_path)  # noqa: S104
     assert result.returncode != 0
     assert "SALAMA_ENV=production" in result.stderr
+
+
+def test_check_deploy_warns_when_account_mail_would_go_to_files(tmp_path):
+    env = {k: v for k, v in PRODUCTION.items() if k != "SALAMA_EMAIL_HOST"}
+    result = salama(["check", "--deploy"], tmp_path, **env)
+    assert "salama.W001" in result.stdout + result.stderr
+
+
+def test_the_demo_never_loads_in_production(tmp_path):
+    result = salama(["demo", "--no-serve"], tmp_path, **PRODUCTION)
+    assert result.returncode != 0 and "never loads in production" in result.stderr

@@ -107,8 +107,13 @@ def test_api_route_matrix(cast):
                 continue  # neither can hold a token: tokens belong to a membership
             headers = bearer(cast.tokens[actor]) if actor else {}
             sid = transaction.savepoint()
-            response = client.generic(method, url, data=__import__("json").dumps(body) if body else "",
-                                      content_type="application/json", **headers)
+            response = client.generic(
+                method,
+                url,
+                data=__import__("json").dumps(body) if body else "",
+                content_type="application/json",
+                **headers,
+            )
             transaction.savepoint_rollback(sid)
             want = "login" if actor is None else expected(policy, actor)
             got = observed(response)
@@ -123,7 +128,9 @@ def test_a_route_without_a_policy_is_refused(cast, as_user, settings):
     def unlisted(request):  # type: ignore[no-untyped-def]
         return HttpResponse("should never be seen")
 
-    module = type("urls", (), {"urlpatterns": [path("unlisted/", unlisted, name="unlisted"), path("", include("salama.urls"))]})
+    module = type(
+        "urls", (), {"urlpatterns": [path("unlisted/", unlisted, name="unlisted"), path("", include("salama.urls"))]}
+    )
     settings.ROOT_URLCONF = module
     response = as_user(cast.a_admin).get("/unlisted/")
     assert response.status_code == 403

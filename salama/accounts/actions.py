@@ -140,11 +140,13 @@ def do_change_password(request: HttpRequest, user: User, new_password: str) -> i
 
 
 def do_set_password_by_reset(user: User, new_password: str) -> None:
-    """A reset ends every session; signing in afterwards still needs the second factor."""
+    """A reset may follow a compromise: it ends every session and revokes every API token.
+    Signing in afterwards still needs the second factor."""
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
         Session.objects.filter(user=user).delete()
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 def do_end_session(user: User, handle: str) -> int:
@@ -163,9 +165,7 @@ def do_create_api_token(user: User, organization: Organization, name: str, days:
     if not user.memberships.filter(organization=organization).exists():  # type: ignore[attr-defined]
         raise ValidationError(_("You are not a member of this organisation."))
     if not 1 <= days <= settings.API_TOKEN_MAX_DAYS:
-        raise ValidationError(
-            _("A token lasts from 1 to %(max)d days.") % {"max": settings.API_TOKEN_MAX_DAYS}
-        )
+        raise ValidationError(_("A token lasts from 1 to %(max)d days.") % {"max": settings.API_TOKEN_MAX_DAYS})
     secret = ApiToken.new_secret()
     token = ApiToken.objects.create(
         user=user,

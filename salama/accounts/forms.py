@@ -17,10 +17,15 @@ from .models import User
 class SignInForm(forms.Form):
     # Named "username" because the login throttle reads that field.
     username = forms.EmailField(
-        label=_("Email address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True})
+        label=_("Email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
     password = forms.CharField(
-        label=_("Password"), strip=False, max_length=4096, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Password"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
 
@@ -53,7 +58,9 @@ class NewAccountForm(forms.Form):
 
     display_name = forms.CharField(label=_("Your name"), max_length=150)
     password1 = forms.CharField(
-        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
@@ -84,7 +91,14 @@ class ChangePasswordForm(PasswordChangeForm):
 
 
 class ResetRequestForm(PasswordResetForm):
-    def save(self, domain_override: str | None = None, *args: Any, request: Any = None, use_https: bool = False, **kwargs: Any) -> None:  # type: ignore[override]
+    def save(
+        self,
+        domain_override: str | None = None,
+        *args: Any,
+        request: Any = None,
+        use_https: bool = False,
+        **kwargs: Any,
+    ) -> None:  # type: ignore[override]
         """Queue the mail; the job derives the link itself, so no secret waits in the queue."""
         for user in self.get_users(self.cleaned_data["email"]):
             enqueue("accounts.password_reset_mail", {"user_id": user.pk}, priority=10)
@@ -97,9 +111,13 @@ class ResetPasswordForm(SetPasswordForm):
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(label=_("Token name"), max_length=100, help_text=_("What will use it, for example \"reporting script\"."))
+    name = forms.CharField(
+        label=_("Token name"), max_length=100, help_text=_('What will use it, for example "reporting script".')
+    )
     organization = forms.ChoiceField(label=_("Organisation"))
-    days = forms.IntegerField(label=_("Valid for (days)"), min_value=1, max_value=settings.API_TOKEN_MAX_DAYS, initial=90)
+    days = forms.IntegerField(
+        label=_("Valid for (days)"), min_value=1, max_value=settings.API_TOKEN_MAX_DAYS, initial=90
+    )
 
     def __init__(self, *args: Any, organizations: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -115,7 +115,7 @@ class ApiToken(models.Model):
 class WebAuthnDevice(Device):
     """A security key or platform authenticator, usable as the second factor."""
 
-    credential_id = models.CharField(max_length=1024, unique=True)  # base64url
+    credential_id = models.CharField(max_length=1400, unique=True)  # base64url of up to 1023 bytes
     public_key = models.TextField()  # base64url COSE key
     sign_count = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)

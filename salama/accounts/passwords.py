@@ -50,4 +50,6 @@ class BreachedPasswordValidator:
             )
 
     def get_help_text(self) -> str:
-        return _("Your password cannot be a breached or easily guessed password with small changes.")
+        return _(
+            "Your password cannot be one found in breaches or easy to guess, even with a few letters or digits changed."
+        )

@@ -25,7 +25,10 @@ def password_reset_mail(payload: dict[str, Any]) -> None:
         return
     path = reverse(
         "accounts:password_reset_confirm",
-        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
     )
     link = settings.SITE_URL + path
     with translation.override(user.language or "en"):

@@ -8,15 +8,14 @@ urlpatterns = [
     path("login/verify/", views.verify_view, name="verify"),
     path("login/enrol/", views.enrol_view, name="enrol"),
     path("login/security-key/begin/", webauthn.webauthn_login_begin, name="webauthn_login_begin"),
-    path(
-        "login/security-key/finish/", webauthn.webauthn_login_finish, name="webauthn_login_finish"
-    ),
+    path("login/security-key/finish/", webauthn.webauthn_login_finish, name="webauthn_login_finish"),
     path("logout/", views.logout_view, name="logout"),
     path("password-reset/", views.password_reset_view, name="password_reset"),
     path("password-reset/sent/", views.password_reset_done_view, name="password_reset_done"),
     path("password-reset/<uidb64>/<token>/", views.password_reset_confirm_view, name="password_reset_confirm"),
     path("password-reset/complete/", views.password_reset_complete_view, name="password_reset_complete"),
     path("account/", views.security_view, name="security"),
+    path("account/confirm/", views.confirm_view, name="confirm"),
     path("account/password/", views.password_change_view, name="password_change"),
     path("account/sessions/<str:handle>/end/", views.session_end_view, name="session_end"),
     path("account/sessions/end-others/", views.sessions_end_others_view, name="sessions_end_others"),

@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import functools
 import time
+from collections.abc import Callable
 from io import BytesIO
 from typing import Any
+from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
@@ -15,12 +17,12 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, user_login_failed
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
@@ -49,6 +51,7 @@ PENDING_AT = "_salama_pending_at"
 PENDING_NEXT = "_salama_pending_next"
 PENDING_FAILURES = "_salama_pending_failures"
 ENROL_KEY = "_salama_enrol_key"  # an authenticator secret awaiting its first code
+STEP_UP_AT = "_salama_second_factor_at"  # when this session last proved its second factor
 MAX_CODE_FAILURES = 5
 
 # One answer for an unknown address, a wrong password and a throttled account.
@@ -57,7 +60,7 @@ SIGN_IN_FAILED = gettext_lazy(
 )
 
 
-def _safe_next(request: HttpRequest, candidate: str | None) -> str:
+def safe_next(request: HttpRequest, candidate: str | None) -> str:
     if candidate and url_has_allowed_host_and_scheme(candidate, {request.get_host()}, request.is_secure()):
         return candidate
     return reverse(settings.LOGIN_REDIRECT_URL)
@@ -66,7 +69,9 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
 def _sign_in_page(request: HttpRequest, form: SignInForm, failed: bool = False) -> HttpResponse:
     if failed:
         form.add_error(None, SIGN_IN_FAILED)
-    return render(request, "accounts/login.html", {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")})
+    return render(
+        request, "accounts/login.html", {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")}
+    )
 
 
 def throttle_key(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
@@ -75,9 +80,11 @@ def throttle_key(request: HttpRequest, credentials: dict[str, Any] | None = None
     return str(raw).strip().lower()
 
 
-def login_locked_out(request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any) -> HttpResponse:
+def login_locked_out(
+    request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
     """The throttle's answer: word for word the answer to a wrong password."""
-    form = SignInForm(request.POST or None)
+    form = SignInForm(request.POST)
     form.is_valid()
     return _sign_in_page(request, form, failed=True)
 
@@ -99,14 +106,14 @@ def start_pending_sign_in(request: HttpRequest, user: User, next_url: str = "") 
     request.session[PENDING_NEXT] = next_url
 
 
-def _clear_pending(request: HttpRequest) -> None:
+def clear_pending(request: HttpRequest) -> None:
     for key in (PENDING_USER, PENDING_AT, PENDING_NEXT, PENDING_FAILURES, ENROL_KEY):
         request.session.pop(key, None)
 
 
 def finish_sign_in(request: HttpRequest, user: User, device: Device) -> None:
     next_url = request.session.get(PENDING_NEXT)
-    _clear_pending(request)
+    clear_pending(request)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     otp_login(request, device)
     # The rest of this request (a page rendered now) sees a verified user, as later ones will.
@@ -115,17 +122,18 @@ def finish_sign_in(request: HttpRequest, user: User, device: Device) -> None:
     request.session[STARTED_KEY] = now
     request.session[SEEN_KEY] = now
     request.session[AGENT_KEY] = request.headers.get("User-Agent", "")[:120]
+    request.session[STEP_UP_AT] = now
     request.session[PENDING_NEXT] = next_url
 
 
-def _redirect_after_sign_in(request: HttpRequest) -> HttpResponseRedirect:
-    return redirect(_safe_next(request, request.session.pop(PENDING_NEXT, None)))
+def next_after_sign_in(request: HttpRequest) -> str:
+    return safe_next(request, request.session.pop(PENDING_NEXT, None))
 
 
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     if is_fully_signed_in(request.user):
-        return redirect(_safe_next(request, request.GET.get("next")))
+        return redirect(safe_next(request, request.GET.get("next")))
     form = SignInForm(request.POST or None)
     if request.method == "POST":
         if not form.is_valid():
@@ -140,8 +148,20 @@ def login_view(request: HttpRequest) -> HttpResponse:
     return _sign_in_page(request, form)
 
 
+def note_failed_second_factor(request: HttpRequest, user: User) -> bool:
+    """A wrong code or key counts against the account like a wrong password. True when this
+    sign-in attempt is over (too many failures, or the account is now locked)."""
+    user_login_failed.send(sender=__name__, credentials={"username": user.email}, request=request)
+    failures = request.session.get(PENDING_FAILURES, 0) + 1
+    request.session[PENDING_FAILURES] = failures
+    if failures >= MAX_CODE_FAILURES or getattr(request, "axes_locked_out", False):
+        clear_pending(request)
+        return True
+    return False
+
+
 def _expired(request: HttpRequest) -> HttpResponseRedirect:
-    _clear_pending(request)
+    clear_pending(request)
     messages.info(request, _("Please sign in again."))
     return redirect("accounts:login")
 
@@ -157,15 +177,18 @@ def verify_view(request: HttpRequest) -> HttpResponse:
         if device is not None:
             finish_sign_in(request, user, device)
             if device.persistent_id.startswith("otp_static"):
+                left = backup_codes_left(user)
                 messages.warning(
-                    request, _("You used a backup code. %(count)d remain.") % {"count": backup_codes_left(user)}
+                    request,
+                    ngettext(
+                        "You used a backup code. %(count)d backup code remains.",
+                        "You used a backup code. %(count)d backup codes remain.",
+                        left,
+                    )
+                    % {"count": left},
                 )
-            return _redirect_after_sign_in(request)
-        # A wrong code counts against the account like a wrong password.
-        user_login_failed.send(sender=__name__, credentials={"username": user.email}, request=request)
-        failures = request.session.get(PENDING_FAILURES, 0) + 1
-        request.session[PENDING_FAILURES] = failures
-        if failures >= MAX_CODE_FAILURES or getattr(request, "axes_locked_out", False):
+            return redirect(next_after_sign_in(request))
+        if note_failed_second_factor(request, user):
             return _expired(request)
         form.add_error("code", _("That code did not work. Check the time on your phone and try the newest code."))
     has_key = WebAuthnDevice.objects.filter(user=user, confirmed=True).exists()
@@ -214,7 +237,7 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
         if device:
             codes = actions.do_generate_backup_codes(user)
             finish_sign_in(request, user, device)
-            return render(request, "accounts/backup_codes.html", {"codes": codes, "next": _safe_next(request, request.session.pop(PENDING_NEXT, None))})
+            return render(request, "accounts/backup_codes.html", {"codes": codes, "next": next_after_sign_in(request)})
     return render(request, "accounts/enrol.html", _enrolment_context(request, user, form))
 
 
@@ -242,6 +265,51 @@ password_reset_confirm_view = auth_views.PasswordResetConfirmView.as_view(
 password_reset_complete_view = auth_views.PasswordResetCompleteView.as_view(
     template_name="accounts/password_reset_complete.html"
 )
+
+
+# Step-up: sensitive changes need a second factor proved in the last few minutes -----------------
+
+
+def needs_step_up(request: HttpRequest) -> bool:
+    return time.time() - request.session.get(STEP_UP_AT, 0) > settings.STEP_UP_SECONDS
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "") or request.path.startswith("/api/")
+
+
+def recent_second_factor(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Guard a sensitive change: a session left open is not enough to make it."""
+
+    @functools.wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not needs_step_up(request):
+            return view(request, *args, **kwargs)
+        back = request.get_full_path() if request.method == "GET" else reverse("accounts:security")
+        confirm = f"{reverse('accounts:confirm')}?{urlencode({'next': back})}"
+        if wants_json(request):
+            message = _("For your safety, confirm it is you with your second factor first.")
+            body = {"error": {"code": "step_up_required", "message": message, "fields": {}, "redirect": confirm}}
+            return JsonResponse(body, status=403)
+        return redirect(confirm)
+
+    return guarded
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_view(request: HttpRequest) -> HttpResponse:
+    """Prove the second factor again before a sensitive change."""
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if match_token(request.user, form.cleaned_data["code"]) is not None:
+            request.session[STEP_UP_AT] = time.time()
+            return redirect(safe_next(request, request.POST.get("next")))
+        form.add_error("code", _("That code did not work. Check the time on your phone and try the newest code."))
+    return render(
+        request,
+        "accounts/confirm.html",
+        {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")},
+    )
 
 
 # The account security page ------------------------------------------------------------------
@@ -280,13 +348,20 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _security_page(request, password_form=form, status=400)
     ended = actions.do_change_password(request, request.user, form.cleaned_data["new_password1"])  # type: ignore[arg-type]
-    messages.success(request, _("Password changed. %(count)d other sessions were signed out.") % {"count": ended})
+    message = ngettext(
+        "Password changed. %(count)d other session was signed out.",
+        "Password changed. %(count)d other sessions were signed out.",
+        ended,
+    )
+    messages.success(request, message % {"count": ended})
     return redirect("accounts:security")
 
 
 @require_POST
 def session_end_view(request: HttpRequest, handle: str) -> HttpResponse:
     actions.do_end_session(request.user, handle)  # type: ignore[arg-type]
+    if request.headers.get("HX-Request"):
+        return HttpResponse("")  # htmx removes the session's row in place
     messages.success(request, _("That session was signed out."))
     return redirect("accounts:security")
 
@@ -294,11 +369,13 @@ def session_end_view(request: HttpRequest, handle: str) -> HttpResponse:
 @require_POST
 def sessions_end_others_view(request: HttpRequest) -> HttpResponse:
     ended = actions.do_end_other_sessions(request.user, keep=request.session.session_key)  # type: ignore[arg-type]
-    messages.success(request, _("%(count)d other sessions were signed out.") % {"count": ended})
+    message = ngettext("%(count)d other session was signed out.", "%(count)d other sessions were signed out.", ended)
+    messages.success(request, message % {"count": ended})
     return redirect("accounts:security")
 
 
 @require_http_methods(["GET", "POST"])
+@recent_second_factor
 def totp_add_view(request: HttpRequest) -> HttpResponse:
     """Add another authenticator app (for example a second phone)."""
     user: User = request.user  # type: ignore[assignment]
@@ -310,6 +387,7 @@ def totp_add_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@recent_second_factor
 def device_delete_view(request: HttpRequest, kind: str, device_id: int) -> HttpResponse:
     device = access_device(request.user, kind, device_id)  # type: ignore[arg-type]
     try:
@@ -322,12 +400,14 @@ def device_delete_view(request: HttpRequest, kind: str, device_id: int) -> HttpR
 
 
 @require_POST
+@recent_second_factor
 def backup_codes_view(request: HttpRequest) -> HttpResponse:
     codes = actions.do_generate_backup_codes(request.user)  # type: ignore[arg-type]
     return render(request, "accounts/backup_codes.html", {"codes": codes, "next": reverse("accounts:security")})
 
 
 @require_POST
+@recent_second_factor
 def token_create_view(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = _token_form(user, request.POST)

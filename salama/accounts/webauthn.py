@@ -15,7 +15,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import user_login_failed
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 from django.http.request import RawPostDataException
@@ -40,13 +39,11 @@ from webauthn.helpers.structs import (
 from . import actions
 from .models import User, WebAuthnDevice
 from .views import (
-    MAX_CODE_FAILURES,
-    PENDING_FAILURES,
-    PENDING_NEXT,
-    _clear_pending,
-    _safe_next,
     finish_sign_in,
+    next_after_sign_in,
+    note_failed_second_factor,
     pending_user,
+    recent_second_factor,
 )
 
 log = logging.getLogger("salama.accounts")
@@ -134,6 +131,7 @@ def _keys_of(user: User) -> list[WebAuthnDevice]:
 
 
 @require_POST
+@recent_second_factor
 def webauthn_register_begin(request: HttpRequest) -> JsonResponse:
     user: User = request.user  # type: ignore[assignment]
     try:
@@ -255,18 +253,11 @@ def _assert(request: HttpRequest, user: User) -> WebAuthnDevice:
 
 def _failed(request: HttpRequest, user: User, error: CeremonyError) -> JsonResponse:
     """A refused key counts against the account like a wrong code (see verify_view)."""
-    user_login_failed.send(sender=__name__, credentials={"username": user.email}, request=request)
-    failures = request.session.get(PENDING_FAILURES, 0) + 1
-    request.session[PENDING_FAILURES] = failures
-    locked = getattr(request, "axes_locked_out", False)
-    if locked:
-        # The lock is already recorded and the password step will enforce it; left set, the
-        # flag makes the throttle swap this JSON answer for its HTML sign-in page.
-        request.axes_locked_out = False  # type: ignore[attr-defined]
-    if locked or failures >= MAX_CODE_FAILURES:
-        _clear_pending(request)
-        return _expired_error().response()
-    return error.response()
+    ended = note_failed_second_factor(request, user)
+    # A lock is recorded and enforced at the password step; left set, the flag makes the
+    # throttle swap this JSON answer for its HTML sign-in page.
+    request.axes_locked_out = False  # type: ignore[attr-defined]
+    return (_expired_error() if ended else error).response()
 
 
 @require_POST
@@ -279,5 +270,4 @@ def webauthn_login_finish(request: HttpRequest) -> JsonResponse:
     except CeremonyError as error:
         return _failed(request, user, error)
     finish_sign_in(request, user, device)
-    next_url = _safe_next(request, request.session.pop(PENDING_NEXT, None))
-    return JsonResponse({"redirect": next_url})
+    return JsonResponse({"redirect": next_after_sign_in(request)})

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 REQUIRED_MIDDLEWARE = {
     "salama.core.middleware.CsrfMiddleware": "CSRF protection",
@@ -20,3 +20,16 @@ def required_middleware(app_configs: Any, **kwargs: Any) -> list[Error]:
         for path, purpose in REQUIRED_MIDDLEWARE.items()
         if path not in settings.MIDDLEWARE
     ]
+
+
+@register(Tags.security, deploy=True)
+def account_mail(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    if settings.PRODUCTION and not settings.EMAIL_HOST:
+        return [
+            Warning(
+                "No SMTP server is set (SALAMA_EMAIL_HOST): invitation and password reset links "
+                "would be written to files in the data folder instead of being sent.",
+                id="salama.W001",
+            )
+        ]
+    return []

@@ -18,33 +18,83 @@ DEMO_PASSWORD = "salama-demo-network-2026"  # noqa: S105  printed for newcomers;
 DEMO_DOMAIN = "demo.salama.example.org"
 
 NETWORK = [
-    dict(slug="tierra-digna", name="Tierra Digna", kind="local_ngo", country="CO", region="americas",
-         languages=["es", "en"],
-         description="Accompanies peasant, Afro-Colombian and Indigenous land defenders in Cauca and Chocó.",
-         people=[("Lucía Ramírez", Role.ADMIN), ("Andrés Mosquera", Role.COORDINATOR),
-                 ("Marta Yatacué", Role.CASEWORKER), ("Julián Ortiz", Role.CASEWORKER), ("Sofía Restrepo", Role.VIEWER)]),
-    dict(slug="defenders-law-kenya", name="Defenders Legal Aid Network Kenya", kind="network", country="KE",
-         region="africa", languages=["en", "sw"],
-         description="Pro bono lawyers who defend human rights defenders facing arrest and prosecution in Kenya.",
-         people=[("Wanjiru Kamau", Role.ADMIN), ("Otieno Odhiambo", Role.COORDINATOR),
-                 ("Achieng Atieno", Role.CASEWORKER), ("Kiprono Kibet", Role.CASEWORKER), ("Halima Yusuf", Role.VIEWER)]),
-    dict(slug="shield-international", name="Shield International", kind="international_ngo", country="IE",
-         region="global", languages=["en", "fr", "es", "ar"],
-         description="International protection NGO: emergency grants, relocation and urgent appeals.",
-         people=[("Claire Byrne", Role.ADMIN), ("Karim Haddad", Role.COORDINATOR), ("Aoife Nolan", Role.CASEWORKER),
-                 ("Mariam Diallo", Role.VIEWER)]),
-    dict(slug="embassy-bogota-hr", name="Human Rights Desk, Embassy in Bogotá", kind="government", country="CO",
-         region="americas", languages=["es", "en"],
-         description="Embassy officers who observe trials and visit defenders at risk under the EU Guidelines.",
-         people=[("Ingrid Larsen", Role.ADMIN), ("Tomás Villa", Role.CASEWORKER)]),
-    dict(slug="regional-hrd-desk", name="Regional HRD Focal Point", kind="intergovernmental", country="CH",
-         region="global", languages=["en", "fr", "es"],
-         description="Inter-governmental desk that receives communications on defenders at risk.",
-         people=[("Élise Fournier", Role.ADMIN), ("Samuel Mensah", Role.CASEWORKER)]),
-    dict(slug="defenders-fund", name="Defenders Emergency Fund", kind="donor", country="NL", region="global",
-         languages=["en", "fr"],
-         description="Funds emergency grants for defenders and their families.",
-         people=[("Pieter de Vries", Role.ADMIN), ("Nadia Benali", Role.VIEWER)]),
+    dict(
+        slug="tierra-digna",
+        name="Tierra Digna",
+        kind="local_ngo",
+        country="CO",
+        region="americas",
+        languages=["es", "en"],
+        description="Accompanies peasant, Afro-Colombian and Indigenous land defenders in Cauca and Chocó.",
+        people=[
+            ("Lucía Ramírez", Role.ADMIN),
+            ("Andrés Mosquera", Role.COORDINATOR),
+            ("Marta Yatacué", Role.CASEWORKER),
+            ("Julián Ortiz", Role.CASEWORKER),
+            ("Sofía Restrepo", Role.VIEWER),
+        ],
+    ),
+    dict(
+        slug="defenders-law-kenya",
+        name="Defenders Legal Aid Network Kenya",
+        kind="network",
+        country="KE",
+        region="africa",
+        languages=["en", "sw"],
+        description="Pro bono lawyers who defend human rights defenders facing arrest and prosecution in Kenya.",
+        people=[
+            ("Wanjiru Kamau", Role.ADMIN),
+            ("Otieno Odhiambo", Role.COORDINATOR),
+            ("Achieng Atieno", Role.CASEWORKER),
+            ("Kiprono Kibet", Role.CASEWORKER),
+            ("Halima Yusuf", Role.VIEWER),
+        ],
+    ),
+    dict(
+        slug="shield-international",
+        name="Shield International",
+        kind="international_ngo",
+        country="IE",
+        region="global",
+        languages=["en", "fr", "es", "ar"],
+        description="International protection NGO: emergency grants, relocation and urgent appeals.",
+        people=[
+            ("Claire Byrne", Role.ADMIN),
+            ("Karim Haddad", Role.COORDINATOR),
+            ("Aoife Nolan", Role.CASEWORKER),
+            ("Mariam Diallo", Role.VIEWER),
+        ],
+    ),
+    dict(
+        slug="embassy-bogota-hr",
+        name="Human Rights Desk, Embassy in Bogotá",
+        kind="government",
+        country="CO",
+        region="americas",
+        languages=["es", "en"],
+        description="Embassy officers who observe trials and visit defenders at risk under the EU Guidelines.",
+        people=[("Ingrid Larsen", Role.ADMIN), ("Tomás Villa", Role.CASEWORKER)],
+    ),
+    dict(
+        slug="regional-hrd-desk",
+        name="Regional HRD Focal Point",
+        kind="intergovernmental",
+        country="CH",
+        region="global",
+        languages=["en", "fr", "es"],
+        description="Inter-governmental desk that receives communications on defenders at risk.",
+        people=[("Élise Fournier", Role.ADMIN), ("Samuel Mensah", Role.CASEWORKER)],
+    ),
+    dict(
+        slug="defenders-fund",
+        name="Defenders Emergency Fund",
+        kind="donor",
+        country="NL",
+        region="global",
+        languages=["en", "fr"],
+        description="Funds emergency grants for defenders and their families.",
+        people=[("Pieter de Vries", Role.ADMIN), ("Nadia Benali", Role.VIEWER)],
+    ),
 ]
 
 
@@ -78,12 +128,20 @@ def load_demo_network() -> list[DemoLogin]:
     if not operator.is_platform_operator:
         operator.is_platform_operator = True
         operator.save(update_fields=["is_platform_operator"])
-    logins.append(DemoLogin(operator.email, operator.display_name, "platform operator", do_generate_backup_codes(operator)))
+    logins.append(
+        DemoLogin(operator.email, operator.display_name, "platform operator", do_generate_backup_codes(operator))
+    )
     for spec in NETWORK:
         fields = {k: v for k, v in spec.items() if k not in {"people", "slug"}}
         org, _created = Organization.objects.update_or_create(slug=spec["slug"], defaults=fields)
         for name, role in spec["people"]:  # type: ignore[attr-defined]
-            user = _person(_email(name, org.slug), name, language=org.languages[0] if org.languages[0] in {"en", "es", "fr", "ar"} else "")
+            user = _person(
+                _email(name, org.slug),
+                name,
+                language=org.languages[0] if org.languages[0] in {"en", "es", "fr", "ar"} else "",
+            )
             Membership.objects.update_or_create(user=user, organization=org, defaults={"role": role})
-            logins.append(DemoLogin(user.email, name, f"{org.name}: {Role(role).label}", do_generate_backup_codes(user)))
+            logins.append(
+                DemoLogin(user.email, name, f"{org.name}: {Role(role).label}", do_generate_backup_codes(user))
+            )
     return logins

@@ -12,11 +12,12 @@ import random
 import socket
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import Job, WorkerHeartbeat
@@ -93,7 +94,9 @@ def run(job_id: int) -> None:
         handler(job_row.payload)
     except Exception as exc:  # a job's failure is recorded, never lost
         permanent = isinstance(exc, PermanentError) or job_row.attempts >= settings.JOB_MAX_ATTEMPTS
-        log.warning("job %s#%s failed (%s): %s", job_row.kind, job_id, type(exc).__name__, "final" if permanent else "retry")
+        log.warning(
+            "job %s#%s failed (%s): %s", job_row.kind, job_id, type(exc).__name__, "final" if permanent else "retry"
+        )
         Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
             state=Job.State.FAILED if permanent else Job.State.PENDING,
             run_after=timezone.now() + retry_delay(job_row.attempts),
@@ -102,7 +105,7 @@ def run(job_id: int) -> None:
             finished_at=timezone.now() if permanent else None,
         )
         return
-    Job.objects.filter(pk=job_id).update(
+    Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
         state=Job.State.DONE, lease_until=None, finished_at=timezone.now(), payload={}
     )
 
@@ -113,6 +116,40 @@ def work_once(limit: int = 10) -> int:
     for job_id in ids:
         run(job_id)
     return len(ids)
+
+
+def has_due_work() -> bool:
+    now = timezone.now()
+    due = Q(state=Job.State.PENDING, run_after__lte=now) | Q(state=Job.State.RUNNING, lease_until__lt=now)
+    return Job.objects.filter(due).exists()
+
+
+HOUSEKEEPING_EVERY = timedelta(minutes=10)
+KEEP_FINISHED_JOBS = timedelta(days=7)
+_housekeeping_lock = threading.Lock()
+_last_housekeeping: list[datetime] = []
+
+
+def housekeeping() -> dict[str, int]:
+    """Forget what is no longer needed: expired sessions, old finished jobs, silent workers."""
+    from salama.accounts.models import Session
+
+    now = timezone.now()
+    removed = {
+        "sessions": Session.objects.filter(expire_date__lt=now).delete()[0],
+        "jobs": Job.objects.filter(state=Job.State.DONE, finished_at__lt=now - KEEP_FINISHED_JOBS).delete()[0],
+        "heartbeats": WorkerHeartbeat.objects.filter(last_seen_at__lt=now - timedelta(days=1)).delete()[0],
+    }
+    return removed
+
+
+def housekeeping_if_due() -> None:
+    with _housekeeping_lock:
+        now = timezone.now()
+        if _last_housekeeping and now - _last_housekeeping[-1] < HOUSEKEEPING_EVERY:
+            return
+        _last_housekeeping[:] = [now]
+    housekeeping()
 
 
 def beat(name: str, mode: str) -> None:
@@ -129,6 +166,7 @@ def worker_loop(name: str, stop: threading.Event, mode: str = "embedded") -> Non
         close_old_connections()
         try:
             beat(name, mode)
+            housekeeping_if_due()
             if work_once() == 0:
                 _wake.wait(timeout=1.0)
                 _wake.clear()
@@ -149,7 +187,9 @@ class EmbeddedWorkers:
     def start(self) -> None:
         for index in range(self.count):
             thread = threading.Thread(
-                target=lambda i=index: worker_loop(worker_name(f"w{i}"), self.stop), name=f"salama-worker-{index}", daemon=True
+                target=lambda i=index: worker_loop(worker_name(f"w{i}"), self.stop),
+                name=f"salama-worker-{index}",
+                daemon=True,
             )
             thread.start()
             self.threads.append(thread)

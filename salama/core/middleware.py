@@ -105,7 +105,9 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         patch_cache_control(response, no_store=True, private=True)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+        )
         return response
 
 

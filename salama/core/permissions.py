@@ -119,6 +119,7 @@ ROUTE_POLICIES: dict[str, Policy] = {
     # any signed-in account
     "core:dashboard": SIGNED_IN,
     "accounts:security": SIGNED_IN,
+    "accounts:confirm": SIGNED_IN,
     "accounts:password_change": SIGNED_IN,
     "accounts:session_end": SIGNED_IN,
     "accounts:sessions_end_others": SIGNED_IN,

@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from salama.accounts.actions import do_create_api_token
 from salama.accounts.models import User
 from salama.accounts.session_store import SEEN_KEY, STARTED_KEY
+from salama.accounts.views import STEP_UP_AT
 from salama.core.permissions import Role
 from salama.orgs.models import Membership, Organization
 
@@ -76,7 +77,7 @@ def sign_in(client: Client, user: User) -> Client:
     if device is None:
         raise ValueError(f"{user} has no authenticator to sign in with")
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session[STARTED_KEY] = session[SEEN_KEY] = time.time()
+    session[STARTED_KEY] = session[SEEN_KEY] = session[STEP_UP_AT] = time.time()
     session.save()
     return client
 

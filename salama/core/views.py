@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from salama.accounts.views import wants_json
 from salama.orgs.access import memberships_of
 
 from . import jobs
@@ -43,6 +44,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     message = _("The form had expired or came from another site. Go back, reload the page and try again.")
-    if request.path.startswith("/api/"):
+    if wants_json(request):
         return JsonResponse({"error": {"code": "csrf", "message": message, "fields": {}}}, status=403)
     return render(request, "denied.html", {"reason": message}, status=403)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if wants_json(request):
+        return JsonResponse({"error": {"code": "not_found", "message": _("Not found."), "fields": {}}}, status=404)
+    return render(request, "404.html", status=404)

@@ -78,7 +78,11 @@ def do_revoke_invitation(actor: Membership, invitation: Invitation) -> None:
 
 @transaction.atomic
 def do_accept_invitation(user: User, invitation: Invitation) -> Membership:
-    """Single use: the first acceptance wins; an expired or revoked link does nothing."""
+    """Single use, by the person it was sent to: the first acceptance wins; an expired or
+    revoked link does nothing. (So a link seen by someone else, the platform operator
+    included, never makes them a member.)"""
+    if user.email != invitation.email:
+        raise ValidationError(_("This invitation was sent to another email address."))
     claimed = Invitation.objects.open().filter(pk=invitation.pk).update(accepted_at=timezone.now(), accepted_by=user)
     if not claimed:
         raise ValidationError(_("This invitation has expired, was withdrawn or was already used."))

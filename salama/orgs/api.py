@@ -114,7 +114,13 @@ def list_invitations(request: HttpRequest, org_slug: str):  # type: ignore[no-un
 @requires("members.manage")
 def create_invitation(request: HttpRequest, org_slug: str, payload: InvitationIn):  # type: ignore[no-untyped-def]
     invitation = actions.do_invite(request.membership, payload.email, payload.role)  # type: ignore[attr-defined]
-    return Status(201, {
-        "id": invitation.pk, "email": invitation.email, "role": invitation.role,
-        "expires_at": invitation.expires_at, "link": invitation_link(invitation),
-    })
+    return Status(
+        201,
+        {
+            "id": invitation.pk,
+            "email": invitation.email,
+            "role": invitation.role,
+            "expires_at": invitation.expires_at,
+            "link": invitation_link(invitation),
+        },
+    )

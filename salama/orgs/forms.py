@@ -18,7 +18,10 @@ LANGUAGE_CHOICES = sorted(
 
 class OrganizationForm(forms.ModelForm):
     languages = forms.MultipleChoiceField(
-        label=_("Working languages"), choices=LANGUAGE_CHOICES, required=False, widget=forms.SelectMultiple(attrs={"size": 6})
+        label=_("Working languages"),
+        choices=LANGUAGE_CHOICES,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
     )
 
     class Meta:

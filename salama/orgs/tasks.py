@@ -27,5 +27,7 @@ def invitation_mail(payload: dict[str, Any]) -> None:
     languages = invitation.organization.languages or ["en"]
     with translation.override(languages[0] if languages[0] in dict(settings.LANGUAGES) else "en"):
         subject = render_to_string("orgs/mail/invitation_subject.txt", {"invitation": invitation}).strip()
-        body = render_to_string("orgs/mail/invitation.txt", {"invitation": invitation, "link": invitation_link(invitation)})
+        body = render_to_string(
+            "orgs/mail/invitation.txt", {"invitation": invitation, "link": invitation_link(invitation)}
+        )
     send_mail(subject, body, None, [invitation.email])

@@ -72,7 +72,9 @@ def settings_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     return render(request, "orgs/settings.html", {"form": form})
 
 
-def _members_page(request: HttpRequest, invite_form: InviteForm | None = None, status: int = 200, **extra: Any) -> HttpResponse:
+def _members_page(
+    request: HttpRequest, invite_form: InviteForm | None = None, status: int = 200, **extra: Any
+) -> HttpResponse:
     org = request.org  # type: ignore[attr-defined]
     can_manage = role_can(request.membership.role, "members.manage")  # type: ignore[attr-defined]
     context = {
@@ -176,8 +178,17 @@ def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
                 return render(request, "orgs/invitation_invalid.html", status=404)
             return redirect("accounts:enrol")
         status = 400 if form is not None else 403
-        return render(request, "orgs/invitation.html", {"invitation": invitation, "form": form, "existing": existing}, status=status)
-    return render(request, "orgs/invitation.html", {"invitation": invitation, "form": form, "existing": existing, "signed_in": signed_in})
+        return render(
+            request,
+            "orgs/invitation.html",
+            {"invitation": invitation, "form": form, "existing": existing},
+            status=status,
+        )
+    return render(
+        request,
+        "orgs/invitation.html",
+        {"invitation": invitation, "form": form, "existing": existing, "signed_in": signed_in},
+    )
 
 
 def _create_invited_account(request: HttpRequest, invitation: Invitation, form: NewAccountForm) -> User | None:
@@ -209,7 +220,11 @@ def operator_create_view(request: HttpRequest) -> HttpResponse:
             return render(
                 request,
                 "orgs/operator.html",
-                {"organizations": all_organizations(), "form": NewOrganizationForm(),
-                 "created": organization, "new_link": invitation_link(invitation)},
+                {
+                    "organizations": all_organizations(),
+                    "form": NewOrganizationForm(),
+                    "created": organization,
+                    "new_link": invitation_link(invitation),
+                },
             )
     return render(request, "orgs/operator.html", {"organizations": all_organizations(), "form": form}, status=400)

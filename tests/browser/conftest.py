@@ -1,7 +1,4 @@
-"""Playwright driving Debian's Chromium against a live Salama.
-
-Screenshots land in test-artifacts/.
-"""
+"""Playwright driving Debian's Chromium against a live Salama; screenshots land in test-artifacts/."""
 
 from __future__ import annotations
 
@@ -31,11 +28,7 @@ CHROMIUM_FLAGS = [
 
 
 def chromium_path() -> str:
-    path = (
-        os.environ.get("SALAMA_CHROMIUM")
-        or shutil.which("chromium")
-        or shutil.which("chromium-browser")
-    )
+    path = os.environ.get("SALAMA_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
         pytest.fail("Chromium is missing: `make test` installs Debian's chromium package.")
     return path
@@ -46,16 +39,12 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS
-        )
+        instance = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS)
         yield instance
         instance.close()
 
 
-def _new_page(
-    browser: Any, request: pytest.FixtureRequest, **context_options: Any
-) -> Iterator[Any]:
+def _new_page(browser: Any, request: pytest.FixtureRequest, **context_options: Any) -> Iterator[Any]:
     context = browser.new_context(**context_options)
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -72,22 +61,14 @@ def page(browser: Any, request: pytest.FixtureRequest, transactional_db: None) -
 
 
 @pytest.fixture
-def page_without_js(
-    browser: Any, request: pytest.FixtureRequest, transactional_db: None
-) -> Iterator[Any]:
+def page_without_js(browser: Any, request: pytest.FixtureRequest, transactional_db: None) -> Iterator[Any]:
     yield from _new_page(browser, request, java_script_enabled=False)
 
 
 @pytest.fixture
-def phone_page_without_js(
-    browser: Any, request: pytest.FixtureRequest, transactional_db: None
-) -> Iterator[Any]:
+def phone_page_without_js(browser: Any, request: pytest.FixtureRequest, transactional_db: None) -> Iterator[Any]:
     yield from _new_page(
-        browser,
-        request,
-        java_script_enabled=False,
-        viewport={"width": 360, "height": 640},
-        is_mobile=True,
+        browser, request, java_script_enabled=False, viewport={"width": 360, "height": 640}, is_mobile=True
     )
 
 
@@ -114,9 +95,7 @@ def sign_in_through_ui(page: Any, base_url: str, email: str, password: str, code
 
 
 @pytest.fixture
-def fresh_page(
-    browser: Any, request: pytest.FixtureRequest, transactional_db: None
-) -> Iterator[Any]:
+def fresh_page(browser: Any, request: pytest.FixtureRequest, transactional_db: None) -> Iterator[Any]:
     """fresh_page(**context_options) -> a page in a new browser context, with its own cookies.
 
     For a second person or a second device in the same test. Each one leaves a screenshot,

@@ -35,17 +35,13 @@ def enrol_through_ui(page, base_url):
     """Type the key shown into an 'authenticator', confirm, keep the backup codes."""
     page.wait_for_url(f"{base_url}/login/enrol/")
     expect(main_heading(page)).to_have_text("Set up your second factor")
-    expect(
-        page.get_by_role("img", name="QR code to scan with your authenticator app")
-    ).to_be_visible()
+    expect(page.get_by_role("img", name="QR code to scan with your authenticator app")).to_be_visible()
 
     page.get_by_label("Code from the app").fill(totp_from_shown_key(shown_key(page)))
     page.get_by_label("Name for this authenticator").fill("my phone")
     with page.expect_response(lambda r: r.request.method == "POST") as answer:
         page.get_by_role("button", name="Confirm").click()
-    assert answer.value.status == 200, (
-        f"confirming the authenticator answered {answer.value.status}"
-    )
+    assert answer.value.status == 200, f"confirming the authenticator answered {answer.value.status}"
 
     expect(main_heading(page)).to_have_text("Your backup codes")
     codes = page.get_by_role("main").get_by_role("listitem")
@@ -65,9 +61,7 @@ def assert_enrolled(user, shown_codes):
     assert {t.token for t in StaticToken.objects.filter(device__user=user)} == shown_codes
 
 
-def test_invited_person_creates_account_sets_up_totp_and_lands_in_the_organisation(
-    live_server, page, cast
-):
+def test_invited_person_creates_account_sets_up_totp_and_lands_in_the_organisation(live_server, page, cast):
     invitation = do_invite(cast.membership("a_admin"), EMAIL, Role.COORDINATOR)
 
     create_account_from_invitation(page, f"{live_server.url}/invitations/{invitation.link_token}/")
@@ -99,9 +93,7 @@ def sign_in_with_password_only(page, base_url):
     page.wait_for_url(f"{base_url}/login/enrol/")
 
 
-def test_a_member_without_second_factor_sets_it_up_at_sign_in_and_lands_in_the_organisation(
-    live_server, page, cast
-):
+def test_a_member_without_second_factor_sets_it_up_at_sign_in_and_lands_in_the_organisation(live_server, page, cast):
     user = new_member_without_second_factor(cast)
 
     sign_in_with_password_only(page, live_server.url)
@@ -114,14 +106,10 @@ def test_a_member_without_second_factor_sets_it_up_at_sign_in_and_lands_in_the_o
 
 def a_wrong_code(shown):
     near = {totp_from_shown_key(shown, offset) for offset in range(-3, 4)}
-    return next(
-        code for code in ("123456", "234567", "345678", "456789", "567890") if code not in near
-    )
+    return next(code for code in ("123456", "234567", "345678", "456789", "567890") if code not in near)
 
 
-def test_a_wrong_code_on_enrolment_shows_the_field_error_and_confirms_nothing(
-    live_server, page, cast
-):
+def test_a_wrong_code_on_enrolment_shows_the_field_error_and_confirms_nothing(live_server, page, cast):
     user = new_member_without_second_factor(cast)
     sign_in_with_password_only(page, live_server.url)
     key = shown_key(page)

@@ -48,33 +48,23 @@ def invite_through_ui(page, base_url, cast, email=EMAIL, role="Caseworker"):
     return path
 
 
-def test_an_admin_invites_a_caseworker_and_the_link_opens_the_invitation(
-    live_server, page, fresh_page, cast
-):
+def test_an_admin_invites_a_caseworker_and_the_link_opens_the_invitation(live_server, page, fresh_page, cast):
     path = invite_through_ui(page, live_server.url, cast)
 
     open_invitations = page.get_by_role("region", name="Invite someone").get_by_role("table")
     expect(open_invitations.get_by_role("row").filter(has_text=EMAIL)).to_contain_text("Caseworker")
     invitation = Invitation.objects.get(email=EMAIL)
-    assert (
-        invitation.organization == cast.org_a
-        and invitation.role == Role.CASEWORKER
-        and invitation.is_open
-    )
+    assert invitation.organization == cast.org_a and invitation.role == Role.CASEWORKER and invitation.is_open
     assert path == f"/invitations/{invitation.link_token}/"
 
     stranger = fresh_page()
     stranger.goto(f"{live_server.url}{path}")
     expect(main_heading(stranger)).to_have_text("Join Org A")
-    expect(stranger.get_by_role("main")).to_contain_text(
-        f"You are invited as Caseworker, with the address {EMAIL}."
-    )
+    expect(stranger.get_by_role("main")).to_contain_text(f"You are invited as Caseworker, with the address {EMAIL}.")
     expect(stranger.get_by_role("button", name="Create account")).to_be_visible()
 
 
-def test_the_invitation_link_creates_one_account_and_then_cannot_be_used(
-    live_server, page, fresh_page, cast
-):
+def test_the_invitation_link_creates_one_account_and_then_cannot_be_used(live_server, page, fresh_page, cast):
     path = invite_through_ui(page, live_server.url, cast)
 
     newcomer = fresh_page()
@@ -91,9 +81,7 @@ def test_the_invitation_link_creates_one_account_and_then_cannot_be_used(
     expect(again.get_by_role("button", name="Create account")).to_have_count(0)
 
 
-def test_an_existing_account_accepts_once_and_the_link_is_then_spent(
-    live_server, page, fresh_page, cast
-):
+def test_an_existing_account_accepts_once_and_the_link_is_then_spent(live_server, page, fresh_page, cast):
     """The same single-use rule, through the path that needs no new password."""
     invited = cast.b_viewer
     path = invite_through_ui(page, live_server.url, cast, email=invited.email, role="Viewer")
@@ -137,9 +125,7 @@ def test_a_viewer_sees_the_members_but_no_invite_form(live_server, page, cast):
     members = page.get_by_role("table", name="Members of this organisation")
     for name in ("A admin", "A coordinator", "A caseworker_team", "A caseworker_other", "A viewer"):
         expect(members.get_by_role("row").filter(has_text=name)).to_have_count(1)
-    expect(members.get_by_role("row").filter(has_text="A admin")).to_contain_text(
-        "Organisation admin"
-    )
+    expect(members.get_by_role("row").filter(has_text="A admin")).to_contain_text("Organisation admin")
     expect(members).not_to_contain_text("B admin")
 
     expect(page.get_by_role("heading", name="Invite someone")).to_have_count(0)

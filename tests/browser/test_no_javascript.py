@@ -62,21 +62,17 @@ def test_the_whole_path_works_without_javascript(live_server, page_without_js, c
 
     # Shown once: the page opened again lists the token but not its secret.
     page.goto(f"{base}/account/")
-    expect(
-        page.get_by_role("region", name="API tokens").get_by_role("row").filter(has_text=TOKEN_NAME)
-    ).to_have_count(1)
+    expect(page.get_by_role("region", name="API tokens").get_by_role("row").filter(has_text=TOKEN_NAME)).to_have_count(
+        1
+    )
     expect(page.get_by_role("main")).not_to_contain_text(secret)
 
     # Revoke it.
-    row = (
-        page.get_by_role("region", name="API tokens").get_by_role("row").filter(has_text=TOKEN_NAME)
-    )
+    row = page.get_by_role("region", name="API tokens").get_by_role("row").filter(has_text=TOKEN_NAME)
     row.get_by_role("button", name="Revoke").click()
     page.wait_for_url(f"{base}/account/")
     expect(status_message(page, "Token revoked.")).to_be_visible()
-    row = (
-        page.get_by_role("region", name="API tokens").get_by_role("row").filter(has_text=TOKEN_NAME)
-    )
+    row = page.get_by_role("region", name="API tokens").get_by_role("row").filter(has_text=TOKEN_NAME)
     expect(row).to_contain_text("Revoked")
     expect(row.get_by_role("button", name="Revoke")).to_have_count(0)
     token.refresh_from_db()

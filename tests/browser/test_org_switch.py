@@ -52,9 +52,7 @@ def test_a_member_of_one_organisation_gets_not_found_for_another(live_server, pa
     sign_in_through_ui(page, live_server.url, person.email, PASSWORD, totp_now(person))
     page.wait_for_url(f"{live_server.url}/o/org-a/")
     # One organisation: the switcher offers nothing else.
-    expect(
-        page.get_by_role("banner").get_by_label("Organisation").get_by_role("option")
-    ).to_have_text(["Org A"])
+    expect(page.get_by_role("banner").get_by_label("Organisation").get_by_role("option")).to_have_text(["Org A"])
 
     for path in ("/o/org-b/", "/o/org-b/members/"):
         response = page.goto(f"{live_server.url}{path}")

@@ -68,16 +68,6 @@ def test_signing_out_of_all_other_sessions_ends_the_other_browser(live_server, p
     expect(main_heading(page)).to_have_text("Account security")
 
 
-PLURAL_BUG = (
-    "accounts.views.sessions_end_others_view words the count with gettext, not ngettext: "
-    "'%(count)d other sessions were signed out.' reads '1 other sessions were signed out.' and "
-    "cannot be translated into languages with other plural rules (Arabic has six forms); "
-    "password_change_view ('Password changed. %(count)d other sessions were signed out.') and "
-    "verify_view ('You used a backup code. %(count)d remain.') have the same fault"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=PLURAL_BUG)
 def test_ending_one_other_session_is_told_in_the_singular(live_server, page, cast):
     base, person = live_server.url, cast.a_coordinator
     sign_in(Client(), person)  # signed in elsewhere too

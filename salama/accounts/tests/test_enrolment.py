@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import timedelta
 
+import time_machine
 from django.test import Client
+from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from salama.accounts.actions import do_create_user, do_generate_backup_codes
+from salama.accounts.models import ApiToken
 from salama.core.testing import PASSWORD
 
 
@@ -82,3 +86,21 @@ def test_new_backup_codes_replace_the_old(cast, as_user):
     assert len(first) == len(second) == 10 and not set(first) & set(second)
     stored = set(StaticToken.objects.filter(device__user=cast.a_admin).values_list("token", flat=True))
     assert stored == set(second)
+
+
+def test_sensitive_changes_need_a_recent_second_factor(cast, as_user, settings):
+    client = as_user(cast.a_admin)
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.STEP_UP_SECONDS + 5)) as clock:
+        client.get("/account/")  # the session itself is still alive
+        response = client.post("/account/tokens/", {"name": "late", "organization": "org-a", "days": 30})
+        assert response.status_code == 302 and response["Location"].startswith("/account/confirm/?next=")
+        assert not ApiToken.objects.filter(name="late").exists()
+        json_answer = client.post("/account/security-keys/begin/", HTTP_ACCEPT="application/json")
+        assert json_answer.status_code == 403 and json_answer.json()["error"]["code"] == "step_up_required"
+        assert client.post("/account/confirm/", {"code": "000000", "next": "/account/"}).status_code == 200
+        clock.shift(timedelta(seconds=2))  # past the throttle's pause after a wrong code
+        device = TOTPDevice.objects.get(user=cast.a_admin)
+        code = f"{TOTP(device.bin_key).token():06d}"
+        assert client.post("/account/confirm/", {"code": code, "next": "/account/"})["Location"] == "/account/"
+        client.post("/account/tokens/", {"name": "late", "organization": "org-a", "days": 30})
+        assert ApiToken.objects.filter(name="late").exists()

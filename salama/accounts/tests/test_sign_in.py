@@ -132,7 +132,12 @@ def test_the_account_lock_ignores_letter_case_and_the_client_lock_other_accounts
     response = password_step(fine, other.email, PASSWORD, REMOTE_ADDR="203.0.113.5")
     assert response["Location"] == "/login/verify/"
     for attempt in range(settings.AXES_FAILURE_LIMIT):
-        password_step(Client(), person.email.upper() if attempt % 2 else person.email, "guess", REMOTE_ADDR=f"203.0.113.{attempt + 10}")
+        password_step(
+            Client(),
+            person.email.upper() if attempt % 2 else person.email,
+            "guess",
+            REMOTE_ADDR=f"203.0.113.{attempt + 10}",
+        )
     locked = Client()
     password_step(locked, person.email, PASSWORD, REMOTE_ADDR="203.0.113.99")
     assert locked.session.get("_salama_pending_user") is None
@@ -189,9 +194,7 @@ def test_ending_one_session_by_its_handle(cast):
 def test_changing_the_password_ends_the_other_sessions(cast):
     mine, other = sign_in(Client(), cast.a_admin), sign_in(Client(), cast.a_admin)
     new = "a brand new passphrase for 2027"
-    response = mine.post(
-        "/account/password/", {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
-    )
+    response = mine.post("/account/password/", {"old_password": PASSWORD, "new_password1": new, "new_password2": new})
     assert response.status_code == 302
     assert is_signed_in(mine) and not is_signed_in(other)
     cast.a_admin.refresh_from_db()
@@ -201,7 +204,8 @@ def test_changing_the_password_ends_the_other_sessions(cast):
 def test_a_weak_new_password_is_refused_with_reasons(cast):
     client = sign_in(Client(), cast.a_admin)
     response = client.post(
-        "/account/password/", {"old_password": PASSWORD, "new_password1": "Password123!", "new_password2": "Password123!"}
+        "/account/password/",
+        {"old_password": PASSWORD, "new_password1": "Password123!", "new_password2": "Password123!"},
     )
     assert response.status_code == 400
     assert "breached" in response.content.decode()
@@ -241,3 +245,13 @@ def test_next_brings_people_back_where_they_were(cast, frozen):
     client.post("/login/", {"username": cast.a_viewer.email, "password": PASSWORD, "next": "/o/org-a/members/"})
     response = client.post("/login/verify/", {"code": code_for(cast.a_viewer)})
     assert response["Location"] == "/o/org-a/members/"
+
+
+def test_ending_a_session_from_the_page_in_place(cast):
+    from salama.accounts.models import Session
+
+    mine, other = sign_in(Client(), cast.a_admin), sign_in(Client(), cast.a_admin)
+    handle = Session.objects.get(session_key=other.session.session_key).handle
+    response = mine.post(f"/account/sessions/{handle}/end/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response.content == b""
+    assert not is_signed_in(other)

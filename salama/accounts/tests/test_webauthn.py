@@ -327,8 +327,7 @@ def test_a_malformed_public_key_is_refused_not_a_server_error(cast, as_user):
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=10,
 )
 RP_HASH = hashlib.sha256(RP_ID.encode()).digest()
@@ -350,9 +349,7 @@ ATTESTATIONS = st.one_of(
 
 
 @given(attestation=ATTESTATIONS, transports=JSON_VALUES)
-@hypothesis_settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_no_answer_from_a_browser_is_a_server_error(cast, as_user, attestation, transports):
     client = as_user(cast.a_admin)
     credential = SoftKey().create(post_json(client, REGISTER_BEGIN).json())

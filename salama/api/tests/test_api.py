@@ -103,8 +103,10 @@ def test_bad_payloads_get_field_errors_and_change_nothing(cast):
 def test_refusals_from_actions_are_400_with_the_reason(cast):
     own = cast.membership("a_admin")
     response = Client().patch(
-        f"/api/v1/organizations/org-a/memberships/{own.pk}", {"role": "viewer"},
-        content_type="application/json", **bearer(cast.tokens["a_admin"]),
+        f"/api/v1/organizations/org-a/memberships/{own.pk}",
+        {"role": "viewer"},
+        content_type="application/json",
+        **bearer(cast.tokens["a_admin"]),
     )
     assert response.status_code == 400
     assert "at least one admin" in json.dumps(response.json())
@@ -112,8 +114,10 @@ def test_refusals_from_actions_are_400_with_the_reason(cast):
 
 def test_denials_carry_the_reason(cast):
     response = Client().post(
-        "/api/v1/organizations/org-a/invitations", {"email": "x@example.org", "role": "viewer"},
-        content_type="application/json", **bearer(cast.tokens["a_caseworker_team"]),
+        "/api/v1/organizations/org-a/invitations",
+        {"email": "x@example.org", "role": "viewer"},
+        content_type="application/json",
+        **bearer(cast.tokens["a_caseworker_team"]),
     )
     assert response.status_code == 403
     assert response.json()["error"]["message"] == "Only organisation admins can invite members or change roles."
@@ -125,9 +129,14 @@ def test_unknown_ids_are_404(cast):
 
 
 def test_oversized_bodies_are_413(cast, settings):
-    body = json.dumps({"email": "a@example.org", "role": "viewer", "padding": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)})
+    body = json.dumps(
+        {"email": "a@example.org", "role": "viewer", "padding": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)}
+    )
     response = Client().post(
-        "/api/v1/organizations/org-a/invitations", body, content_type="application/json", **bearer(cast.tokens["a_admin"])
+        "/api/v1/organizations/org-a/invitations",
+        body,
+        content_type="application/json",
+        **bearer(cast.tokens["a_admin"]),
     )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_large"
@@ -144,7 +153,9 @@ def test_token_create_command_prints_the_token_last(cast):
     with pytest.raises(CommandError, match="--org"):
         call_command("token", "create", "--user", cast.outsider.email, stdout=io.StringIO())
     with pytest.raises(CommandError, match="1 to"):
-        call_command("token", "create", "--user", cast.outsider.email, "--org", "org-a", "--days", "0", stdout=io.StringIO())
+        call_command(
+            "token", "create", "--user", cast.outsider.email, "--org", "org-a", "--days", "0", stdout=io.StringIO()
+        )
 
 
 def test_tokens_are_created_and_revoked_in_the_ui(cast, as_user):

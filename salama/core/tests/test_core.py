@@ -31,7 +31,7 @@ def test_the_demo_network_loads_twice_without_duplicates_and_its_logins_work(db)
     # A newcomer signs in with a printed address, the password and a printed backup code.
     lines = second.getvalue().splitlines()
     email = next(line.strip() for line in lines if line.startswith("lucia."))
-    code = next(line for line in lines[lines.index(email):] if "backup codes:" in line).split(":")[1].split()[0]
+    code = next(line for line in lines[lines.index(email) :] if "backup codes:" in line).split(":")[1].split()[0]
     assert DEMO_PASSWORD in second.getvalue()
     client = Client()
     assert client.post("/login/", {"username": email, "password": DEMO_PASSWORD})["Location"] == "/login/verify/"

@@ -35,9 +35,7 @@ LANGUAGES = ["es", "fr", "ar"]
 #   cd salama && django-admin makemessages -l es -l fr -l ar -i "tests/*" -i "*/tests/*"
 IGNORE = ["tests/*", "*/tests/*"]
 
-PLACEHOLDER = re.compile(
-    r"%(?:\((?P<name>[^)]*)\))?[#0 +-]*\d*(?:\.\d+)?(?P<type>[diouxXeEfFgGcrsa%])"
-)
+PLACEHOLDER = re.compile(r"%(?:\((?P<name>[^)]*)\))?[#0 +-]*\d*(?:\.\d+)?(?P<type>[diouxXeEfFgGcrsa%])")
 
 
 @dataclass
@@ -169,9 +167,7 @@ def test_catalogue_is_complete_and_has_a_proper_header(language: str) -> None:
 def test_every_marked_string_is_translated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """makemessages over a copy of the source, merged into the committed catalogues."""
     missing = [tool for tool in ("xgettext", "msgmerge", "msguniq") if shutil.which(tool) is None]
-    assert not missing, (
-        f"Checking the catalogues needs GNU gettext (apt-get install gettext): {missing}"
-    )
+    assert not missing, f"Checking the catalogues needs GNU gettext (apt-get install gettext): {missing}"
     copy = tmp_path / "salama"
     shutil.copytree(
         SOURCE_DIR,
@@ -183,9 +179,7 @@ def test_every_marked_string_is_translated(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(settings, "LOCALE_PATHS", [])
     call_command("makemessages", locale=LANGUAGES, ignore_patterns=IGNORE, verbosity=0)
     problems = [
-        problem
-        for language in LANGUAGES
-        for problem in problems_in(po_path(language, copy / "locale"), language)
+        problem for language in LANGUAGES for problem in problems_in(po_path(language, copy / "locale"), language)
     ]
     assert problems == [], (
         "Strings marked for translation are missing from the catalogues. From the salama/ folder "
@@ -225,9 +219,7 @@ def test_translations_keep_their_placeholders(language: str) -> None:
         for index, text in entry.msgstr.items():
             found = placeholders(text)
             if entry.plural and index != last:
-                assert found <= expected, (
-                    f"{entry.where(language)}, form {index}: {found - expected}"
-                )
+                assert found <= expected, f"{entry.where(language)}, form {index}: {found - expected}"
             else:
                 assert found == expected, f"{entry.where(language)}: {found} != {expected}"
             if "python-format" in entry.flags:

@@ -40,7 +40,14 @@ def test_an_admin_invites_and_the_link_works_once(cast, as_user):
     assert work_once() == 1 and link in mail.outbox[0].body
     newcomer = Client()
     assert "Create your account" in newcomer.get(link).content.decode()
-    response = newcomer.post(link, {"display_name": "New Person", "password1": "a strong passphrase 4 me", "password2": "a strong passphrase 4 me"})
+    response = newcomer.post(
+        link,
+        {
+            "display_name": "New Person",
+            "password1": "a strong passphrase 4 me",
+            "password2": "a strong passphrase 4 me",
+        },
+    )
     assert response["Location"] == "/login/enrol/"
     user = User.objects.get(email="new.person@example.org")
     assert Membership.objects.get(user=user).role == Role.CASEWORKER
@@ -62,7 +69,12 @@ def test_a_forged_or_altered_link_is_refused(cast):
     invitation = do_invite(cast.membership("a_admin"), "someone@example.org", Role.VIEWER)
     token = invitation.link_token
     assert Client().get(f"/invitations/{token}/").status_code == 200
-    for bad in (token[:-1] + ("0" if token[-1] != "0" else "1"), f"{invitation.pk}-", "abc", f"{invitation.pk + 1}{token[len(str(invitation.pk)):]}"):
+    for bad in (
+        token[:-1] + ("0" if token[-1] != "0" else "1"),
+        f"{invitation.pk}-",
+        "abc",
+        f"{invitation.pk + 1}{token[len(str(invitation.pk)) :]}",
+    ):
         assert Client().get(f"/invitations/{bad}/").status_code == 404
 
 
@@ -113,8 +125,16 @@ def test_the_operator_creates_an_organisation_and_cannot_read_it(cast, as_user):
     operator = as_user(cast.operator)
     response = operator.post(
         "/operator/organisations/",
-        {"name": "Casa de Refugio", "slug": "casa-refugio", "kind": "local_ngo", "country": "MX", "region": "americas",
-         "languages": ["es"], "description": "", "first_admin_email": "director@casa.example.org"},
+        {
+            "name": "Casa de Refugio",
+            "slug": "casa-refugio",
+            "kind": "local_ngo",
+            "country": "MX",
+            "region": "americas",
+            "languages": ["es"],
+            "description": "",
+            "first_admin_email": "director@casa.example.org",
+        },
     )
     assert response.status_code == 200
     org = Organization.objects.get(slug="casa-refugio")
@@ -127,7 +147,9 @@ def test_the_operator_creates_an_organisation_and_cannot_read_it(cast, as_user):
 
 
 def test_operator_form_errors_keep_what_was_typed(cast, as_user):
-    response = as_user(cast.operator).post("/operator/organisations/", {"name": "Half filled", "slug": "org-a", "kind": "bogus"})
+    response = as_user(cast.operator).post(
+        "/operator/organisations/", {"name": "Half filled", "slug": "org-a", "kind": "bogus"}
+    )
     assert response.status_code == 400
     body = response.content.decode()
     assert 'value="Half filled"' in body
@@ -144,7 +166,14 @@ def test_only_admins_edit_the_organisation(cast, as_user, role):
 
 def test_admin_edits_the_organisation(cast, as_user):
     response = as_user(cast.a_admin).post(
-        "/o/org-a/settings/", {"name": "Org A renamed", "kind": "national_ngo", "country": "CO", "region": "americas", "languages": ["es", "en"]}
+        "/o/org-a/settings/",
+        {
+            "name": "Org A renamed",
+            "kind": "national_ngo",
+            "country": "CO",
+            "region": "americas",
+            "languages": ["es", "en"],
+        },
     )
     assert response.status_code == 302
     cast.org_a.refresh_from_db()

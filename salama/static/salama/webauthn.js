@@ -68,6 +68,7 @@
       super(error.message);
       this.code = error.code;
       this.fields = error.fields || {};
+      this.redirect = error.redirect;
     }
   }
 
@@ -145,6 +146,10 @@
   const explain = (form, problem) => {
     if (problem instanceof SessionEnded) {
       window.location.reload();
+      return;
+    }
+    if (problem instanceof Refusal && problem.redirect) {
+      window.location.assign(problem.redirect);
       return;
     }
     if (problem instanceof Refusal && problem.code === "sign_in_expired" && form.dataset.restart) {

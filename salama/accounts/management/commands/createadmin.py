@@ -5,6 +5,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from salama.accounts.actions import do_create_user
@@ -32,6 +34,10 @@ class Command(BaseCommand):
             password = os.environ.get("SALAMA_ADMIN_PASSWORD", "")
         generated = not password
         password = password or secrets.token_urlsafe(18)
+        try:
+            validate_password(password, User(email=email, display_name=name))
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
         user = do_create_user(email, name, password)
         user.is_platform_operator = True
         user.save(update_fields=["is_platform_operator"])

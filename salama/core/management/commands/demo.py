@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from salama.core.demo import DEMO_PASSWORD, load_demo_network
 
@@ -17,6 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args: Any, no_serve: bool, host: str, port: int, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("The demo network has published passwords: it never loads in production.")
         call_command("migrate", interactive=False, verbosity=0)
         logins = load_demo_network()
         out = self.stdout

@@ -44,10 +44,27 @@ class Command(BaseCommand):
         if settings.SALAMA_QUEUE == "embedded":
             workers = EmbeddedWorkers(settings.EMBEDDED_WORKERS)
             workers.start()
+        proxy: dict[str, Any] = {}
+        if settings.BEHIND_TLS_PROXY:
+            # Trust the proxy's forwarded scheme and client address, so that HTTPS is detected
+            # and sign-in throttling counts each client, not the proxy.
+            proxy = {
+                "trusted_proxy": settings.TRUSTED_PROXY,
+                "trusted_proxy_count": settings.PROXY_COUNT,
+                "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"},
+                "clear_untrusted_proxy_headers": True,
+            }
         self.stdout.write(f"Salama is serving on http://{host}:{port}/ (queue: {settings.SALAMA_QUEUE})")
         try:
-            serve(application, host=host, port=port, threads=threads, ident="Salama",
-                  max_request_body_size=settings.MAX_REQUEST_BYTES)
+            serve(
+                application,
+                host=host,
+                port=port,
+                threads=threads,
+                ident="Salama",
+                max_request_body_size=settings.MAX_REQUEST_BYTES,
+                **proxy,
+            )
         finally:
             if workers:
                 workers.shutdown()

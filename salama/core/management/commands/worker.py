@@ -6,20 +6,23 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
 
-from salama.core.jobs import worker_loop, worker_name
+from salama.core.jobs import beat, has_due_work, housekeeping_if_due, worker_loop, worker_name
 
 
-def nudge_for_due_jobs() -> None:
-    from django.utils import timezone
-
+def nudge_for_due_jobs(stop: threading.Event) -> None:
+    """In scale mode, retries and expired leases fall due without any message being sent: look
+    for them once a second, and report this worker machine as alive."""
     from salama.celery import run_jobs
-    from salama.core.models import Job
 
-    while True:
-        if Job.objects.filter(state=Job.State.PENDING, run_after__lte=timezone.now()).exists():
+    name = worker_name("celery")
+    while not stop.wait(1.0):
+        close_old_connections()
+        beat(name, "celery")
+        housekeeping_if_due()
+        if has_due_work():
             run_jobs.delay()
-        threading.Event().wait(1.0)
 
 
 class Command(BaseCommand):
@@ -33,7 +36,7 @@ class Command(BaseCommand):
             from salama.celery import app
 
             # Retries and leases fall due without anyone sending a message: nudge for them.
-            threading.Thread(target=nudge_for_due_jobs, daemon=True).start()
+            threading.Thread(target=nudge_for_due_jobs, args=(threading.Event(),), daemon=True).start()
             app.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--prefetch-multiplier=1"])
             return
         stop = threading.Event()
