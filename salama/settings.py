@@ -225,7 +225,7 @@ OTP_TOTP_ISSUER = env("SALAMA_SITE_NAME", "Salama")
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
 # Security keys are bound to this domain for good: changing it later orphans every key.
-WEBAUTHN_RP_ID: str = env("SALAMA_WEBAUTHN_RP_ID") or ((urlsplit(SITE_URL).hostname or "") if PRODUCTION else "localhost")
+WEBAUTHN_RP_ID = env("SALAMA_WEBAUTHN_RP_ID") or (str(urlsplit(SITE_URL).hostname) if PRODUCTION else "localhost")
 # The origins (scheme://host[:port], comma separated) where security keys may be used. A
 # ceremony must come from the origin of the request that carries it, and that origin must be
 # listed here, so a forged Host header never widens what is accepted. Unset, it is the RP ID

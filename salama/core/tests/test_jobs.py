@@ -127,3 +127,34 @@ def test_the_embedded_worker_runs_jobs_and_reports_in_healthz(transactional_db, 
     assert done.state == Job.State.DONE
     assert body["status"] == "ok" and body["database"]["ok"] is True
     assert body["workers"]["alive"] >= 1 and body["workers"]["mode"] == "embedded"
+
+
+def test_scale_mode_wakes_celery_workers_that_run_the_same_code(db, settings, django_capture_on_commit_callbacks):
+    from salama.celery import app
+
+    settings.SALAMA_QUEUE = "celery"
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            job = jobs.enqueue("tests.record", {"via": "celery"})
+    finally:
+        app.conf.task_always_eager = False
+    job.refresh_from_db()
+    assert job.state == Job.State.DONE and CALLS == [{"via": "celery"}]
+
+
+def test_housekeeping_forgets_expired_sessions_and_old_jobs(cast, clock):
+    from django.test import Client
+
+    from salama.accounts.models import Session
+    from salama.core.testing import sign_in
+
+    sign_in(Client(), cast.a_admin)
+    jobs.enqueue("tests.record", {})
+    jobs.work_once()
+    clock.shift(timedelta(days=8))
+    fresh = jobs.enqueue("tests.record", {})
+    removed = jobs.housekeeping()
+    assert removed["sessions"] >= 1 and removed["jobs"] == 1
+    assert not Session.objects.exists()
+    assert list(Job.objects.all()) == [fresh]
