@@ -87,7 +87,10 @@ class NewAccountForm(forms.Form):
 
 
 class ChangePasswordForm(PasswordChangeForm):
-    pass
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # It sits halfway down the security page: focus must not jump there on every visit.
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)
 
 
 class ResetRequestForm(PasswordResetForm):

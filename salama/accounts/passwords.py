@@ -51,5 +51,6 @@ class BreachedPasswordValidator:
 
     def get_help_text(self) -> str:
         return _(
-            "Your password cannot be one found in breaches or easy to guess, even with a few letters or digits changed."
+            "Do not use a password that has appeared in a data breach or is easy to guess, "
+            "even with a few letters or digits changed."
         )

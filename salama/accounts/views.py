@@ -181,8 +181,8 @@ def verify_view(request: HttpRequest) -> HttpResponse:
                 messages.warning(
                     request,
                     ngettext(
-                        "You used a backup code. %(count)d backup code remains.",
-                        "You used a backup code. %(count)d backup codes remain.",
+                        "You used a backup code. You have %(count)d left.",
+                        "You used a backup code. You have %(count)d left.",
                         left,
                     )
                     % {"count": left},
@@ -348,12 +348,15 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _security_page(request, password_form=form, status=400)
     ended = actions.do_change_password(request, request.user, form.cleaned_data["new_password1"])  # type: ignore[arg-type]
-    message = ngettext(
-        "Password changed. %(count)d other session was signed out.",
-        "Password changed. %(count)d other sessions were signed out.",
-        ended,
-    )
-    messages.success(request, message % {"count": ended})
+    if ended:
+        template = ngettext(
+            "Password changed. %(count)d other session was signed out.",
+            "Password changed. %(count)d other sessions were signed out.",
+            ended,
+        )
+        messages.success(request, template % {"count": ended})
+    else:
+        messages.success(request, _("Password changed."))
     return redirect("accounts:security")
 
 

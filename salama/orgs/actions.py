@@ -82,7 +82,9 @@ def do_accept_invitation(user: User, invitation: Invitation) -> Membership:
     revoked link does nothing. (So a link seen by someone else, the platform operator
     included, never makes them a member.)"""
     if user.email != invitation.email:
-        raise ValidationError(_("This invitation was sent to another email address."))
+        raise ValidationError(
+            _("This invitation was sent to another email address. Sign in with that address, or ask for a new one.")
+        )
     claimed = Invitation.objects.open().filter(pk=invitation.pk).update(accepted_at=timezone.now(), accepted_by=user)
     if not claimed:
         raise ValidationError(_("This invitation has expired, was withdrawn or was already used."))
