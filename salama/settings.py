@@ -239,6 +239,9 @@ AXES_COOLOFF_TIME = env_int("SALAMA_LOGIN_COOLOFF_MINUTES", 30) / 60
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "salama.accounts.views.throttle_key"
+# Only REMOTE_ADDR, which `salama serve` fills from a trusted proxy alone: headers a client
+# sends itself must never choose the address its failures are counted against.
+AXES_CLIENT_IP_CALLABLE = "salama.accounts.views.client_address"
 AXES_LOCKOUT_CALLABLE = "salama.accounts.views.login_locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = False

@@ -80,6 +80,10 @@ def throttle_key(request: HttpRequest, credentials: dict[str, Any] | None = None
     return str(raw).strip().lower()
 
 
+def client_address(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
 def login_locked_out(
     request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any
 ) -> HttpResponse:

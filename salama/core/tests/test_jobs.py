@@ -115,14 +115,16 @@ def test_an_unknown_kind_is_refused_at_enqueue(db):
 
 def test_the_embedded_worker_runs_jobs_and_reports_in_healthz(transactional_db, client):
     RAN.clear()
+    # The test database is SQLite in memory, shared between threads without a busy timeout:
+    # this thread stays off it while the worker runs.
+    done = jobs.enqueue("tests.signal", {})
     workers = jobs.EmbeddedWorkers(1)
     workers.start()
     try:
-        done = jobs.enqueue("tests.signal", {})  # autocommit: wakes the worker at once
         assert RAN.wait(timeout=30), "the embedded worker did not run the job"
-        body = client.get("/healthz").json()
     finally:
         workers.shutdown()
+    body = client.get("/healthz").json()
     done.refresh_from_db()
     assert done.state == Job.State.DONE
     assert body["status"] == "ok" and body["database"]["ok"] is True

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from typing import Any
@@ -10,6 +11,8 @@ from django.db import close_old_connections
 
 from salama.core.jobs import beat, has_due_work, housekeeping_if_due, worker_loop, worker_name
 
+log = logging.getLogger("salama.jobs")
+
 
 def nudge_for_due_jobs(stop: threading.Event) -> None:
     """In scale mode, retries and expired leases fall due without any message being sent: look
@@ -19,10 +22,13 @@ def nudge_for_due_jobs(stop: threading.Event) -> None:
     name = worker_name("celery")
     while not stop.wait(1.0):
         close_old_connections()
-        beat(name, "celery")
-        housekeeping_if_due()
-        if has_due_work():
-            run_jobs.delay()
+        try:
+            beat(name, "celery")
+            housekeeping_if_due()
+            if has_due_work():
+                run_jobs.delay()
+        except Exception:  # the database or broker is away for a moment: keep trying
+            log.exception("worker %s: could not look for due work; trying again", name)
 
 
 class Command(BaseCommand):
