@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +14,10 @@ from django.conf import settings
 def pytest_configure(config: pytest.Config) -> None:
     # Argon2 is deliberately slow; the cast signs in hundreds of times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Each run gets its own root key and key store, never the development ones in ./var.
+    keys = Path(tempfile.mkdtemp(prefix="salama-test-keys-"))
+    settings.ROOT_KEY_FILE = keys / "root.key"
+    settings.KEYSTORE_PATH = keys / "keystore.sqlite3"
 
 
 @pytest.fixture

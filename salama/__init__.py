@@ -1,5 +1,5 @@
-"""Salama: the shared workspace of the network that protects human rights defenders."""
+"""Salama: the shared workspace of the network that protects human rights defenders.
 
-from .celery import app as celery_app
-
-__all__ = ["celery_app"]
+Nothing is imported here, so that `salama.crypto` stays free of Django and Celery; the Celery
+application lives in `salama.celery` and is loaded by `salama worker` and by `jobs.wake`.
+"""

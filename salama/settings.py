@@ -117,10 +117,15 @@ INSTALLED_APPS = [
     "salama.core",
     "salama.accounts",
     "salama.orgs",
+    "salama.defenders",
+    "salama.vocab",
+    "salama.audit",
 ]
 
 MIDDLEWARE = [
     "salama.core.middleware.RequestSizeLimitMiddleware",
+    # Tells audit entries whether a change came through the API or the UI.
+    "salama.audit.middleware.AuditChannelMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -271,6 +276,12 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = DATA_DIR / "media"
+
+# Field encryption (ARCHITECTURE.md section 4): the root key file and the key store, apart from
+# the main database. Back both up, separately from it and from each other.
+KEYS_DIR = DATA_DIR / "keys"
+ROOT_KEY_FILE = Path(env("SALAMA_ROOT_KEY_FILE") or KEYS_DIR / "root.key")
+KEYSTORE_PATH = Path(env("SALAMA_KEYSTORE_PATH") or KEYS_DIR / "keystore.sqlite3")
 
 # HTTP hygiene
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -9,6 +9,9 @@ urlpatterns = [
     path("", include("salama.core.urls")),
     path("", include("salama.accounts.urls")),
     path("", include("salama.orgs.urls")),
+    path("", include("salama.vocab.urls")),
+    path("", include("salama.audit.urls")),
+    path("", include("salama.defenders.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
 ]

@@ -52,6 +52,38 @@ def _invitation(cast: Cast) -> Any:
     return do_invite(cast.membership("a_admin"), "invitee@example.org", "viewer")
 
 
+def _vocabulary(cast: Cast) -> str:
+    from salama.vocab.actions import load_default_vocabularies
+
+    load_default_vocabularies()  # idempotent: each call after the first changes nothing
+    return "violation-types"
+
+
+def _defender(cast: Cast) -> Any:
+    """One sample defender in org A, shared by every parameter that hangs off it."""
+    from salama.defenders.actions import do_create_defender
+    from salama.defenders.models import Defender
+
+    existing = Defender.objects.filter(organization=cast.org_a, public_name="Sample defender").first()
+    if existing is not None:
+        return existing
+    return do_create_defender(cast.membership("a_admin"), public_name="Sample defender", phone="+57 300 000 0000")
+
+
+def _consent(cast: Cast) -> Any:
+    from datetime import date
+
+    from salama.defenders.actions import do_record_consent
+
+    return do_record_consent(cast.membership("a_admin"), _defender(cast), scope="publish", given_on=date(2024, 5, 1))
+
+
+def _trusted_contact(cast: Cast) -> Any:
+    from salama.defenders.actions import do_add_trusted_contact
+
+    return do_add_trusted_contact(cast.membership("a_admin"), _defender(cast), name="Sample contact")
+
+
 # How to fill each URL parameter. A new parameter name fails the suite until it is added here.
 SAMPLES: dict[str, Callable[[Cast], Any]] = {
     "org_slug": lambda cast: cast.org_a.slug,
@@ -63,6 +95,10 @@ SAMPLES: dict[str, Callable[[Cast], Any]] = {
     "kind": lambda cast: "totp",
     "device_id": lambda cast: 1,
     "uidb64": lambda cast: "MQ",
+    "code": _vocabulary,
+    "defender_id": lambda cast: _defender(cast).pk,
+    "consent_id": lambda cast: _consent(cast).pk,
+    "contact_id": lambda cast: _trusted_contact(cast).pk,
 }
 
 

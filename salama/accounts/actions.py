@@ -18,6 +18,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
+from salama.audit.actions import account, created, record
+
 from .models import ApiToken, Session, User, WebAuthnDevice
 
 if TYPE_CHECKING:
@@ -30,7 +32,14 @@ BACKUP_CODE_COUNT = 10
 
 @transaction.atomic
 def do_create_user(email: str, display_name: str, password: str | None, *, language: str = "") -> User:
-    return User.objects.create_user(email=email, password=password, display_name=display_name, language=language)
+    user = User.objects.create_user(email=email, password=password, display_name=display_name, language=language)
+    record(
+        "account.created",
+        target=account(user),
+        changes=created({"email": user.email, "display_name": display_name, "password": None}),
+        loggable=("email",),
+    )
+    return user
 
 
 def new_totp_key() -> str:
@@ -45,9 +54,17 @@ def do_enrol_totp(user: User, key: str, code: str, name: str = "") -> TOTPDevice
     totp.time = time.time()
     if not code.isdigit() or not totp.verify(int(code), tolerance=1):
         return None
-    return TOTPDevice.objects.create(
+    device = TOTPDevice.objects.create(
         user=user, key=key, name=name or _("Authenticator app"), confirmed=True, last_t=totp.t(), drift=totp.drift
     )
+    record(
+        "second_factor.added",
+        actor=user,
+        target=("second_factor", device.persistent_id),
+        changes=created({"kind": "totp", "name": device.name}),
+        loggable=("kind",),
+    )
+    return device
 
 
 @transaction.atomic
@@ -59,6 +76,13 @@ def do_generate_backup_codes(user: User) -> list[str]:
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    record(
+        "backup_codes.regenerated",
+        actor=user,
+        target=account(user),
+        changes=created({"count": len(codes)}),
+        loggable=("count",),
+    )
     return codes
 
 
@@ -91,7 +115,7 @@ def do_add_webauthn_device(
     try:
         # A savepoint, so that a key registered twice at once fails cleanly, not with a 500.
         with transaction.atomic():
-            return WebAuthnDevice.objects.create(
+            device = WebAuthnDevice.objects.create(
                 user=user,
                 name=name,
                 confirmed=True,
@@ -101,6 +125,14 @@ def do_add_webauthn_device(
             )
     except IntegrityError:
         raise ValidationError(_("This security key is already registered.")) from None
+    record(
+        "second_factor.added",
+        actor=user,
+        target=("second_factor", device.persistent_id),
+        changes=created({"kind": "webauthn", "name": name}),
+        loggable=("kind",),
+    )
+    return device
 
 
 def do_record_webauthn_use(user: User, device: WebAuthnDevice, sign_count: int) -> bool:
@@ -127,7 +159,9 @@ def do_delete_device(user: User, device: Device, current: Device | None = None) 
         raise ValidationError(_("You signed in with this device. Sign in with another one to remove it."))
     if len(second_factors(user)) <= 1:
         raise ValidationError(_("This is your only second factor. Add another one before removing it."))
+    removed = device.persistent_id
     device.delete()
+    record("second_factor.removed", actor=user, target=("second_factor", removed))
 
 
 def do_change_password(request: HttpRequest, user: User, new_password: str) -> int:
@@ -136,7 +170,15 @@ def do_change_password(request: HttpRequest, user: User, new_password: str) -> i
         user.set_password(new_password)
         user.save(update_fields=["password"])
         update_session_auth_hash(request, user)
-        return do_end_other_sessions(user, keep=request.session.session_key)
+        ended = _end_other_sessions(user, keep=request.session.session_key)
+        record(
+            "password.changed",
+            actor=user,
+            target=account(user),
+            changes={"password": (None, None), "sessions_ended": (None, ended)},
+            loggable=("sessions_ended",),
+        )
+        return ended
 
 
 def do_set_password_by_reset(user: User, new_password: str) -> None:
@@ -145,18 +187,41 @@ def do_set_password_by_reset(user: User, new_password: str) -> None:
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        Session.objects.filter(user=user).delete()
-        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        ended, _detail = Session.objects.filter(user=user).delete()
+        revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        record(
+            "password.reset",
+            actor=user,
+            target=account(user),
+            changes={"password": (None, None), "sessions_ended": (None, ended), "api_tokens_revoked": (None, revoked)},
+            loggable=("sessions_ended", "api_tokens_revoked"),
+        )
 
 
+@transaction.atomic
 def do_end_session(user: User, handle: str) -> int:
     deleted, _detail = Session.objects.filter(user=user, handle=handle).delete()
+    if deleted:
+        record("session.ended", actor=user, target=account(user))
     return deleted
 
 
-def do_end_other_sessions(user: User, keep: str | None) -> int:
+def _end_other_sessions(user: User, keep: str | None) -> int:
     deleted, _detail = Session.objects.filter(user=user).exclude(session_key=keep or "").delete()
     return deleted
+
+
+@transaction.atomic
+def do_end_other_sessions(user: User, keep: str | None) -> int:
+    ended = _end_other_sessions(user, keep)
+    record(
+        "session.others_ended",
+        actor=user,
+        target=account(user),
+        changes={"sessions_ended": (None, ended)},
+        loggable=("sessions_ended",),
+    )
+    return ended
 
 
 @transaction.atomic
@@ -175,10 +240,23 @@ def do_create_api_token(user: User, organization: Organization, name: str, days:
         token_hash=ApiToken.hash(secret),
         expires_at=timezone.now() + timedelta(days=days),
     )
+    record(
+        "token.created",
+        actor=user,
+        organization=organization,
+        target=("api_token", token.pk),
+        changes=created({"name": name, "expires_at": token.expires_at}),
+        loggable=("name", "expires_at"),
+    )
     return token, secret
 
 
+@transaction.atomic
 def do_revoke_api_token(user: User, token_id: int) -> bool:
-    return bool(
-        ApiToken.objects.filter(user=user, pk=token_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    )
+    token = ApiToken.objects.filter(user=user, pk=token_id).select_related("organization").first()
+    if token is None or not ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    ):
+        return False
+    record("token.revoked", actor=user, organization=token.organization, target=("api_token", token.pk))
+    return True

@@ -13,6 +13,7 @@ from salama.accounts.actions import do_create_user, do_generate_backup_codes
 from salama.accounts.models import User
 from salama.core.permissions import Role
 from salama.orgs.models import Membership, Organization
+from salama.vocab.actions import load_default_vocabularies
 
 DEMO_PASSWORD = "salama-demo-network-2026"  # noqa: S105  printed for newcomers; demo data only
 DEMO_DOMAIN = "demo.salama.example.org"
@@ -123,6 +124,7 @@ def _person(email: str, name: str, language: str = "") -> User:
 
 @transaction.atomic
 def load_demo_network() -> list[DemoLogin]:
+    load_default_vocabularies()
     logins: list[DemoLogin] = []
     operator = _person(f"operator@{DEMO_DOMAIN}", "Platform operator")
     if not operator.is_platform_operator:

@@ -20,6 +20,8 @@ from django.db import close_old_connections, connection, connections, transactio
 from django.db.models import Q
 from django.utils import timezone
 
+from salama.audit.context import channel as audit_channel
+
 from .models import Job, WorkerHeartbeat
 
 log = logging.getLogger("salama.jobs")
@@ -91,7 +93,8 @@ def run(job_id: int) -> None:
     try:
         if handler is None:
             raise PermanentError(f"no handler for {job_row.kind}")
-        handler(job_row.payload)
+        with audit_channel("worker"):
+            handler(job_row.payload)
     except Exception as exc:  # a job's failure is recorded, never lost
         permanent = isinstance(exc, PermanentError) or job_row.attempts >= settings.JOB_MAX_ATTEMPTS
         log.warning(

@@ -24,6 +24,7 @@ class Role(models.TextChoices):
 ALL_ROLES = frozenset(Role)
 MANAGERS = frozenset({Role.ADMIN})
 LEADS = frozenset({Role.ADMIN, Role.COORDINATOR})
+EDITORS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.CASEWORKER})
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ PERMISSIONS: dict[str, Permission] = {
         Permission("org.edit", MANAGERS, _("Only organisation admins can change the organisation's details.")),
         Permission("members.view", ALL_ROLES, _("Your role cannot see the member list.")),
         Permission("members.manage", MANAGERS, _("Only organisation admins can invite members or change roles.")),
+        Permission("audit.view", MANAGERS, _("Only organisation admins can see the audit log.")),
+        Permission("defenders.view", ALL_ROLES, _("Your role cannot see the defenders.")),
+        Permission("defenders.edit", EDITORS, _("Viewers cannot change defenders, consents or trusted contacts.")),
+        Permission("defenders.reveal", EDITORS, _("Viewers cannot reveal a defender's protected details.")),
+        Permission("defenders.delete", MANAGERS, _("Only organisation admins can delete a defender.")),
     ]
 }
 
@@ -132,6 +138,9 @@ ROUTE_POLICIES: dict[str, Policy] = {
     "accounts:token_revoke": SIGNED_IN,
     "orgs:switch": SIGNED_IN,
     "orgs:list": SIGNED_IN,
+    # vocabularies are shared reference data, the same for everyone
+    "vocab:list": SIGNED_IN,
+    "vocab:detail": SIGNED_IN,
     # platform operator
     "orgs:operator": OPERATOR,
     "orgs:operator_create": OPERATOR,
@@ -143,6 +152,17 @@ ROUTE_POLICIES: dict[str, Policy] = {
     "orgs:invitation_revoke": org("members.manage"),
     "orgs:member_role": org("members.manage"),
     "orgs:member_remove": org("members.manage"),
+    "audit:log": org("audit.view"),
+    "defenders:list": org("defenders.view"),
+    "defenders:create": org("defenders.edit"),
+    "defenders:detail": org("defenders.view"),
+    "defenders:edit": org("defenders.edit"),
+    "defenders:reveal": org("defenders.reveal"),
+    "defenders:delete": org("defenders.delete"),
+    "defenders:consent_add": org("defenders.edit"),
+    "defenders:consent_withdraw": org("defenders.edit"),
+    "defenders:contact_add": org("defenders.edit"),
+    "defenders:contact_remove": org("defenders.edit"),
 }
 
 # Django's static-file and API views carry their own checks (static files are public assets;

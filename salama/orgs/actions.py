@@ -12,10 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salama.accounts.models import User
+from salama.audit.actions import account, created, diff, record
 from salama.core.jobs import enqueue
 from salama.core.permissions import Role, role_can
 
 from .models import Invitation, Membership, Organization
+
+# Recorded with their values in the audit log; the description is free text, so by name only.
+ORG_LOGGABLE = ("name", "slug", "kind", "country", "region", "languages")
 
 
 def _require(membership: Membership, permission: str) -> None:
@@ -32,6 +36,14 @@ def do_create_organization(operator: User, *, first_admin_email: str, **fields: 
     if Organization.objects.filter(slug=fields["slug"]).exists():
         raise ValidationError({"slug": _("This short name is taken.")})
     organization = Organization.objects.create(**fields)
+    record(
+        "organization.created",
+        actor=operator,
+        organization=organization,
+        target=("organization", organization.pk),
+        changes=created(fields),
+        loggable=ORG_LOGGABLE,
+    )
     invitation = _invite(organization, first_admin_email, Role.ADMIN, invited_by=operator)
     return organization, invitation
 
@@ -40,9 +52,21 @@ def do_create_organization(operator: User, *, first_admin_email: str, **fields: 
 def do_update_organization(actor: Membership, **fields: Any) -> Organization:
     _require(actor, "org.edit")
     organization = actor.organization
+    # From the database: a ModelForm has usually set the new values on this instance already.
+    before = Organization.objects.filter(pk=organization.pk).values(*fields).get()
     for name, value in fields.items():
         setattr(organization, name, value)
     organization.save()
+    changes = diff(before, fields)
+    if changes:
+        record(
+            "organization.updated",
+            actor=actor.user,
+            organization=organization,
+            target=("organization", organization.pk),
+            changes=changes,
+            loggable=ORG_LOGGABLE,
+        )
     return organization
 
 
@@ -55,6 +79,14 @@ def _invite(organization: Organization, email: str, role: str, invited_by: User)
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_DAYS),
     )
     enqueue("orgs.invitation_mail", {"invitation_id": invitation.pk}, priority=20)
+    record(
+        "member.invited",
+        actor=invited_by,
+        organization=organization,
+        target=("invitation", invitation.pk),
+        changes=created({"email": invitation.email, "role": role}),
+        loggable=("email", "role"),
+    )
     return invitation
 
 
@@ -64,7 +96,19 @@ def do_invite(actor: Membership, email: str, role: str) -> Invitation:
     email = email.strip().lower()
     if Membership.objects.filter(organization=actor.organization, user__email=email).exists():
         raise ValidationError({"email": _("This person is already a member.")})
-    Invitation.objects.open().filter(organization=actor.organization, email=email).update(revoked_at=timezone.now())
+    superseded = list(
+        Invitation.objects.open().filter(organization=actor.organization, email=email).values_list("pk", flat=True)
+    )
+    Invitation.objects.filter(pk__in=superseded).update(revoked_at=timezone.now())
+    for invitation_id in superseded:
+        record(
+            "member.invitation_revoked",
+            actor=actor.user,
+            organization=actor.organization,
+            target=("invitation", invitation_id),
+            changes={"reason": (None, "superseded")},
+            loggable=("reason",),
+        )
     return _invite(actor.organization, email, role, invited_by=actor.user)
 
 
@@ -73,7 +117,18 @@ def do_revoke_invitation(actor: Membership, invitation: Invitation) -> None:
     _require(actor, "members.manage")
     if invitation.organization_id != actor.organization_id:
         raise PermissionDenied
-    Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(revoked_at=timezone.now())
+    revoked = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if revoked:
+        record(
+            "member.invitation_revoked",
+            actor=actor.user,
+            organization=actor.organization,
+            target=("invitation", invitation.pk),
+            changes=created({"email": invitation.email}),
+            loggable=("email",),
+        )
 
 
 @transaction.atomic
@@ -91,6 +146,14 @@ def do_accept_invitation(user: User, invitation: Invitation) -> Membership:
     membership, _created = Membership.objects.get_or_create(
         user=user, organization=invitation.organization, defaults={"role": invitation.role}
     )
+    record(
+        "member.invitation_accepted",
+        actor=user,
+        organization=invitation.organization,
+        target=("invitation", invitation.pk),
+        changes=created({"email": user.email, "role": membership.role}),
+        loggable=("email", "role"),
+    )
     return membership
 
 
@@ -105,8 +168,18 @@ def do_change_role(actor: Membership, membership: Membership, role: str) -> Memb
         raise PermissionDenied
     if membership.role == Role.ADMIN and role != Role.ADMIN and _admins_left(membership.organization, membership) == 0:
         raise ValidationError(_("An organisation needs at least one admin. Make someone else admin first."))
+    old_role = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
+    if old_role != role:
+        record(
+            "member.role_changed",
+            actor=actor.user,
+            organization=membership.organization,
+            target=account(membership.user),
+            changes={"role": (old_role, role)},
+            loggable=("role",),
+        )
     return membership
 
 
@@ -117,5 +190,15 @@ def do_remove_member(actor: Membership, membership: Membership) -> None:
         raise PermissionDenied
     if membership.role == Role.ADMIN and _admins_left(membership.organization, membership) == 0:
         raise ValidationError(_("An organisation needs at least one admin. Make someone else admin first."))
-    membership.user.api_tokens.filter(organization=membership.organization).update(revoked_at=timezone.now())  # type: ignore[attr-defined]
+    revoked = membership.user.api_tokens.filter(organization=membership.organization, revoked_at__isnull=True).update(  # type: ignore[attr-defined]
+        revoked_at=timezone.now()
+    )
+    record(
+        "member.removed",
+        actor=actor.user,
+        organization=membership.organization,
+        target=account(membership.user),
+        changes={"role": (membership.role, None), "api_tokens_revoked": (None, revoked)},
+        loggable=("role", "api_tokens_revoked"),
+    )
     membership.delete()

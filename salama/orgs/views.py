@@ -43,7 +43,8 @@ def remember_org(request: HttpRequest, slug: str) -> None:
 @require_GET
 def home_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     remember_org(request, org_slug)
-    return render(request, "orgs/home.html", {"org": request.org})  # type: ignore[attr-defined]
+    can_view_audit = role_can(request.membership.role, "audit.view")  # type: ignore[attr-defined]
+    return render(request, "orgs/home.html", {"org": request.org, "can_view_audit": can_view_audit})  # type: ignore[attr-defined]
 
 
 @require_GET

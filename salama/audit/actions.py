@@ -1,0 +1,150 @@
+"""The one writer of the audit log.
+
+`record` runs in the caller's transaction (its `atomic()` joins it), so an entry exists if and
+only if the change it describes was committed.
+
+What goes into an entry is decided here, not by each caller: `changes` maps field names to
+(old, new) pairs, and only the fields the caller names in `loggable` keep their values; every
+other field is recorded by name alone. Sensitive values (narratives, names of defenders,
+secrets of any kind) are therefore left out unless someone lists them on purpose, and names
+that look like secrets cannot be listed at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from .catalog import ACTIONS
+from .chain import FORMAT, GENESIS, compute_hash, timestamp
+from .context import CHANNELS, current_channel
+from .models import AuditEntry
+
+if TYPE_CHECKING:
+    from salama.accounts.models import User
+    from salama.orgs.models import Organization
+
+Target = tuple[str, Any]  # (type, id), e.g. ("invitation", 12) or ("account", "ana@example.org")
+Changes = Mapping[str, tuple[Any, Any]]  # field -> (old, new)
+
+# Fields whose values are never written, even when a caller lists them as loggable.
+NEVER_LOGGED = re.compile(
+    r"(?:^|_)(?:password|passphrase|secret|token|otp|salt|credential|key|link|code|pin)s?$", re.IGNORECASE
+)
+MAX_VALUE_CHARS = 200
+# Any constant will do, as long as nothing else in Salama takes the same advisory lock.
+CHAIN_LOCK = 0x53414C414D41  # "SALAMA"
+
+
+def account(user: User | str) -> Target:
+    """People are named by their sign-in address, which stays readable after they leave."""
+    email = user if isinstance(user, str) else user.email
+    return ("account", email.strip().lower())
+
+
+def created(fields: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    return {name: (None, value) for name, value in fields.items()}
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Only the fields whose value changed, compared as they would be recorded."""
+    return {
+        name: (before.get(name), value) for name, value in after.items() if _plain(before.get(name)) != _plain(value)
+    }
+
+
+def _plain(value: Any) -> Any:
+    """A value that reads back from the database exactly as written, so its hash holds."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, str):
+        return str(value).replace("\x00", "")[:MAX_VALUE_CHARS]
+    if isinstance(value, datetime):
+        return timestamp(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return str(value.pk)
+    if isinstance(value, set | frozenset):
+        return sorted(_plain(item) for item in value)
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    # Floats, decimals, countries, lazy strings: as text, which survives any JSON column.
+    return _plain(str(value))
+
+
+def _reduce(changes: Changes | None, loggable: Iterable[str]) -> dict[str, Any]:
+    allowed = frozenset(loggable)
+    refused = sorted(name for name in allowed if NEVER_LOGGED.search(name))
+    if refused:
+        raise ValueError(f"these fields may never be logged with their values: {', '.join(refused)}")
+    reduced: dict[str, Any] = {}
+    for name, pair in (changes or {}).items():
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise TypeError(f"changes[{name!r}] must be an (old, new) pair")
+        reduced[str(name)] = {"old": _plain(pair[0]), "new": _plain(pair[1])} if name in allowed else {}
+    return reduced
+
+
+def _serialise_writers() -> None:
+    """One writer at a time reads the chain's last entry and appends after it.
+
+    PostgreSQL: a transaction-level advisory lock, held until the caller's transaction ends, so
+    the next writer waits and then (READ COMMITTED) sees the entry just committed. SQLite: every
+    transaction starts with BEGIN IMMEDIATE (settings: transaction_mode "IMMEDIATE"), which
+    already takes the database's single write lock before the read. In both cases the unique
+    sequence is the last line of defence: a fork would fail to insert rather than be stored.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
+
+
+def record(
+    action: str,
+    *,
+    actor: User | None = None,
+    organization: Organization | None = None,
+    target: Target | None = None,
+    changes: Changes | None = None,
+    loggable: Iterable[str] = (),
+    channel: str | None = None,
+) -> AuditEntry:
+    """Append one entry. `channel` defaults to the one in effect (see salama.audit.context)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}: add it to salama.audit.catalog.ACTIONS")
+    channel = channel or current_channel()
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown audit channel {channel!r}")
+    reduced = _reduce(changes, loggable)
+    target_type, target_id = target if target is not None else ("", "")
+    with transaction.atomic():
+        _serialise_writers()
+        last = AuditEntry.objects.order_by("-sequence").values_list("sequence", "entry_hash").first()
+        sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        entry = AuditEntry(
+            sequence=sequence,
+            format=FORMAT,
+            occurred_at=timezone.now(),
+            actor=actor,
+            actor_pk=actor.pk if actor is not None else None,
+            actor_label=actor.email if actor is not None else "",
+            organization=organization,
+            organization_pk=organization.pk if organization is not None else None,
+            action=action,
+            target_type=str(target_type),
+            target_id=_plain(str(target_id if target_id is not None else "")),
+            changes=reduced,
+            channel=channel,
+            prev_hash=prev_hash,
+        )
+        entry.entry_hash = compute_hash(entry)
+        entry.save()
+    return entry

@@ -1,0 +1,108 @@
+"""Every action the audit log knows, with the label people read, and the kinds of target.
+
+`record` refuses an action that is not listed here, so each new kind of entry gets a readable,
+translated name in the log page and a place in its filter. Add new actions here (for example
+"case.viewed", "defender.revealed", "evidence.downloaded", "export.created").
+"""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+ACTIONS: dict[str, Promise] = {
+    "organization.created": _("Organisation created"),
+    "organization.updated": _("Organisation details changed"),
+    "member.invited": _("Invitation sent"),
+    "member.invitation_revoked": _("Invitation withdrawn"),
+    "member.invitation_accepted": _("Invitation accepted"),
+    "member.role_changed": _("Role changed"),
+    "member.removed": _("Member removed"),
+    "account.created": _("Account created"),
+    "token.created": _("API token created"),
+    "token.revoked": _("API token revoked"),
+    "password.changed": _("Password changed"),
+    "password.reset": _("Password reset"),
+    "second_factor.added": _("Second factor added"),
+    "second_factor.removed": _("Second factor removed"),
+    "backup_codes.regenerated": _("Backup codes replaced"),
+    "session.ended": _("Session signed out"),
+    "session.others_ended": _("Other sessions signed out"),
+    "signin.succeeded": _("Signed in"),
+    "signin.failed": _("Sign-in failed"),
+    "defender.created": _("Defender added"),
+    "defender.updated": _("Defender changed"),
+    "defender.deleted": _("Defender deleted"),
+    "defender.revealed": _("Defender's protected details revealed"),
+    "defender.decryption_failed": _("Defender record could not be decrypted"),
+    "consent.recorded": _("Consent recorded"),
+    "consent.withdrawn": _("Consent withdrawn"),
+    "trusted_contact.added": _("Trusted contact added"),
+    "trusted_contact.removed": _("Trusted contact removed"),
+}
+
+# Recorded without an organisation (a person's own account, across all their organisations), so
+# they never appear in an organisation's log, and its filter does not offer them.
+PLATFORM_ACTIONS = frozenset(
+    {
+        "account.created",
+        "password.changed",
+        "password.reset",
+        "second_factor.added",
+        "second_factor.removed",
+        "backup_codes.regenerated",
+        "session.ended",
+        "session.others_ended",
+        "signin.succeeded",
+        "signin.failed",
+    }
+)
+PLATFORM_TARGET_TYPES = frozenset({"second_factor", "session"})
+
+TARGET_TYPES: dict[str, Promise] = {
+    "organization": _("Organisation"),
+    "invitation": _("Invitation"),
+    "account": _("Account"),
+    "api_token": _("API token"),
+    "second_factor": _("Second factor"),
+    "session": _("Session"),
+    "defender": _("Defender"),
+    "consent": _("Consent"),
+    "trusted_contact": _("Trusted contact"),
+}
+
+
+def action_label(action: str) -> str:
+    label = ACTIONS.get(action)
+    return str(label) if label is not None else action
+
+
+def target_type_label(target_type: str) -> str:
+    label = TARGET_TYPES.get(target_type)
+    return str(label) if label is not None else target_type
+
+
+FIELDS: dict[str, Promise] = {
+    "name": _("name"),
+    "slug": _("short name"),
+    "kind": _("kind"),
+    "country": _("country"),
+    "region": _("region"),
+    "languages": _("working languages"),
+    "description": _("description"),
+    "email": _("email address"),
+    "display_name": _("name"),
+    "role": _("role"),
+    "expires_at": _("expires"),
+    "password": _("password"),
+    "sessions_ended": _("sessions signed out"),
+    "api_tokens_revoked": _("API tokens revoked"),
+    "count": _("how many"),
+    "step": _("step"),
+    "reason": _("reason"),
+}
+
+
+def field_label(name: str) -> str:
+    label = FIELDS.get(name)
+    return str(label) if label is not None else name

@@ -1,0 +1,174 @@
+"""AES-256-GCM envelopes: one encrypted field value, self-describing, bound to where it lives.
+
+Layout (ASCII text, so it fits a TEXT column and survives dumps, JSON and CSV unchanged):
+
+    v1.<key id>.<payload>
+
+    v1        format version: AES-256-GCM, 96-bit random nonce, 128-bit tag, base64url.
+              Any other version is refused, never guessed at.
+    key id    16 lowercase hex characters naming the data key in the key store.
+    payload   unpadded base64url (RFC 4648 section 5) of
+              nonce (12 bytes) || ciphertext (len(plaintext) bytes) || tag (16 bytes).
+
+So an envelope is 20 + ceil(4 * (len(plaintext) + 28) / 3) characters; 200 bytes of plaintext
+take 324.
+
+Associated data, authenticated but not stored:
+
+    pack("salama.envelope.v1", key id) || pack("salama.context.v1", org, model, field, pk, version)
+
+where `pack` writes each part as a 4-byte big-endian length followed by its UTF-8 bytes. Length
+prefixes make the encoding injective: ("a|b", "c") and ("a", "b|c") give different bytes. A
+ciphertext copied to another row, field, model, organisation or version, or relabelled with
+another key id, therefore fails to authenticate.
+
+Fail closed: `unseal` returns authenticated plaintext or raises `DecryptionError`. It never
+returns stored bytes and never lets a parsing or library error escape as another type.
+
+Nonces are random, so the usual bound applies: at most 2**32 encryptions per key. Data keys are
+per record (a handful of fields, rewritten now and then), far below it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from .keys import KEY_BYTES, KEY_ID_PATTERN
+
+VERSION = "v1"
+NONCE_BYTES = 12
+TAG_BYTES = 16
+
+_PAYLOAD = re.compile(r"[A-Za-z0-9_-]+")
+
+KeyLookup = Mapping[str, bytes] | Callable[[str], bytes]
+"""A key id -> key mapping, or a function that raises LookupError (or DecryptionError) for an
+unknown id. A function's other errors (a locked key store, say) propagate unchanged: they are
+not about the envelope, and the caller may retry."""
+
+
+class DecryptionError(Exception):
+    """The envelope cannot be opened. The message never holds plaintext or key material."""
+
+
+def pack(*parts: str | bytes) -> bytes:
+    """Length-prefixed concatenation: an unambiguous encoding of a tuple of strings."""
+    out = bytearray()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else bytes(part)
+        out += len(data).to_bytes(4, "big") + data
+    return bytes(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Where a value lives: organisation, model, field, primary key and version.
+
+    Ids are compared as their text, so pk=7 and pk="7" are the same place, as are a UUID and
+    its canonical string.
+    `version` is the field's encryption version, bumped when a field's meaning changes.
+    """
+
+    org_id: str | int | UUID
+    model: str
+    field: str
+    pk: str | int | UUID
+    version: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("org_id", "pk"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, str | int | UUID) or str(value) == "":
+                raise ValueError(f"Context.{name} must be a non-empty string, an integer or a UUID")
+        for name in ("model", "field"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise ValueError(f"Context.{name} must be a non-empty string")
+        if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 0:
+            raise ValueError("Context.version must be a non-negative integer")
+        # Fails here, at construction, rather than later inside unseal (e.g. lone surrogates).
+        self.encode()
+
+    def encode(self) -> bytes:
+        return pack("salama.context.v1", str(self.org_id), self.model, self.field, str(self.pk), str(self.version))
+
+
+class Envelope(NamedTuple):
+    version: str
+    key_id: str
+    nonce: bytes
+    ciphertext: bytes  # includes the 16-byte tag
+
+
+def _associated_data(key_id: str, context: Context) -> bytes:
+    return pack("salama.envelope.v1", key_id) + context.encode()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def seal(key: bytes, key_id: str, plaintext: bytes, context: Context) -> str:
+    """Encrypt `plaintext` under `key` (32 bytes) for the place named by `context`."""
+    if len(key) != KEY_BYTES:
+        raise ValueError(f"key must be {KEY_BYTES} bytes")
+    if not KEY_ID_PATTERN.fullmatch(key_id):
+        raise ValueError("key id must be 16 lowercase hex characters")
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(key).encrypt(nonce, plaintext, _associated_data(key_id, context))
+    return f"{VERSION}.{key_id}.{_b64(nonce + sealed)}"
+
+
+def parse_envelope(envelope: object) -> Envelope:
+    """Split an envelope into its parts, checking its syntax only (nothing is authenticated)."""
+    if not isinstance(envelope, str):
+        raise DecryptionError("envelope is not text")
+    parts = envelope.split(".")
+    if len(parts) != 3:
+        raise DecryptionError("envelope is malformed")
+    version, key_id, payload = parts
+    if version != VERSION:
+        raise DecryptionError("envelope version is not supported")
+    if not KEY_ID_PATTERN.fullmatch(key_id) or not _PAYLOAD.fullmatch(payload):
+        raise DecryptionError("envelope is malformed")
+    try:
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    except (binascii.Error, ValueError):
+        raise DecryptionError("envelope is malformed") from None
+    # Several texts decode to the same bytes (the unused low bits of the last character); only
+    # the canonical one is accepted, so that any change to the stored text is detected.
+    if _b64(raw) != payload or len(raw) < NONCE_BYTES + TAG_BYTES:
+        raise DecryptionError("envelope is malformed")
+    return Envelope(version, key_id, raw[:NONCE_BYTES], raw[NONCE_BYTES:])
+
+
+def _find_key(keys: KeyLookup, key_id: str) -> bytes:
+    if isinstance(keys, Mapping):
+        key = keys.get(key_id)
+    else:
+        try:
+            key = keys(key_id)
+        except LookupError:
+            key = None
+    if not isinstance(key, bytes) or len(key) != KEY_BYTES:
+        raise DecryptionError("envelope names an unknown key")
+    return key
+
+
+def unseal(keys: KeyLookup, envelope: object, context: Context) -> bytes:
+    """Decrypt and authenticate an envelope sealed for `context`, or raise DecryptionError."""
+    parsed = parse_envelope(envelope)
+    key = _find_key(keys, parsed.key_id)
+    try:
+        return AESGCM(key).decrypt(parsed.nonce, parsed.ciphertext, _associated_data(parsed.key_id, context))
+    except InvalidTag:
+        raise DecryptionError("envelope does not authenticate: wrong key, wrong place or altered") from None

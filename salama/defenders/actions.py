@@ -1,0 +1,227 @@
+"""Every change to defenders, consents and trusted contacts goes through these functions.
+
+Audit entries name the encrypted fields that changed or were revealed, never their values:
+only the fields in the *_LOGGABLE tuples keep their values in the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from salama.audit.actions import created, record
+from salama.core.permissions import role_can
+from salama.orgs.models import Membership
+
+from .access import ENCRYPTED_FIELDS
+from .models import Consent, Defender, TrustedContact
+
+DEFENDER_LOGGABLE = ("kind", "public_name", "gender", "country", "sectors")
+CONSENT_LOGGABLE = ("scope", "mechanism", "given_on", "withdrawn_on")
+CONTACT_LOGGABLE = ("language",)
+CONTACTS = "trusted_contacts"  # what a reveal names when it opens the trusted contacts
+REVEALABLE = (*ENCRYPTED_FIELDS, CONTACTS)
+
+
+def _require(membership: Membership, permission: str) -> None:
+    decision = role_can(membership.role, permission)
+    if not decision:
+        raise PermissionDenied(decision.reason)
+
+
+def _same_org(membership: Membership, defender: Defender) -> None:
+    if defender.organization_id != membership.organization_id:
+        raise PermissionDenied
+
+
+def _target(defender: Defender) -> tuple[str, Any]:
+    return ("defender", defender.pk)
+
+
+def _loggable_changes(changes: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]]:
+    """Encrypted values never leave this module: their fields are passed on by name alone."""
+    return {name: ((None, None) if name in ENCRYPTED_FIELDS else pair) for name, pair in changes.items()}
+
+
+def _comparable(value: Any) -> Any:
+    # A country reads back as a Country object but is assigned as a code.
+    return value if isinstance(value, list | dict) else str(value)
+
+
+def _sector_codes(sectors: Iterable[Any]) -> list[str]:
+    return sorted(term.code for term in sectors)
+
+
+@transaction.atomic
+def do_create_defender(actor: Membership, **fields: Any) -> Defender:
+    _require(actor, "defenders.edit")
+    sectors = list(fields.pop("sectors", []))
+    defender = Defender(organization=actor.organization, created_by=actor.user, **fields)
+    defender.save()
+    defender.sectors.set(sectors)
+    changes = {name: (None, value) for name, value in fields.items() if value not in ("", [], None)}
+    if sectors:
+        changes["sectors"] = (None, _sector_codes(sectors))
+    record(
+        "defender.created",
+        actor=actor.user,
+        organization=actor.organization,
+        target=_target(defender),
+        changes=_loggable_changes(changes),
+        loggable=DEFENDER_LOGGABLE,
+    )
+    return defender
+
+
+@transaction.atomic
+def do_update_defender(actor: Membership, defender: Defender, **fields: Any) -> Defender:
+    """Records which fields changed; the values only of the public ones."""
+    _require(actor, "defenders.edit")
+    _same_org(actor, defender)
+    before = Defender.objects.get(pk=defender.pk)
+    changes: dict[str, tuple[Any, Any]] = {}
+    if "sectors" in fields:
+        old, new = _sector_codes(before.sectors.all()), _sector_codes(fields["sectors"])
+        if old != new:
+            changes["sectors"] = (old, new)
+            defender.sectors.set(fields["sectors"])
+    for name, value in fields.items():
+        if name == "sectors":
+            continue
+        old_value = getattr(before, name)
+        if _comparable(old_value) != _comparable(value):
+            changes[name] = (old_value, value)
+        setattr(defender, name, value)
+    if changes:
+        defender.save()
+        record(
+            "defender.updated",
+            actor=actor.user,
+            organization=actor.organization,
+            target=_target(defender),
+            changes=_loggable_changes(changes),
+            loggable=DEFENDER_LOGGABLE,
+        )
+    return defender
+
+
+@transaction.atomic
+def do_delete_defender(actor: Membership, defender: Defender) -> None:
+    """The model's deletion destroys the record's data key on commit (crypto-shredding); its
+    trusted contacts go with it, each shredded the same way."""
+    _require(actor, "defenders.delete")
+    _same_org(actor, defender)
+    record("defender.deleted", actor=actor.user, organization=actor.organization, target=_target(defender))
+    defender.delete()
+
+
+@transaction.atomic
+def do_reveal(actor: Membership, defender: Defender, fields: Iterable[str]) -> list[str]:
+    """Only the audit entry: whoever reveals is on record before any value is opened."""
+    _require(actor, "defenders.reveal")
+    _same_org(actor, defender)
+    names = sorted(set(fields))
+    unknown = [name for name in names if name not in REVEALABLE]
+    if unknown or not names:
+        raise ValidationError({"fields": _("Choose which protected details to reveal.")})
+    record(
+        "defender.revealed",
+        actor=actor.user,
+        organization=actor.organization,
+        target=_target(defender),
+        changes={name: (None, None) for name in names},
+    )
+    return names
+
+
+@transaction.atomic
+def do_note_decryption_failure(actor: Membership, defender: Defender, fields: Iterable[str]) -> None:
+    """A record that no longer opens is a security event (tampering, a lost or wrong key)."""
+    record(
+        "defender.decryption_failed",
+        actor=actor.user,
+        organization=actor.organization,
+        target=_target(defender),
+        changes={name: (None, None) for name in sorted(set(fields))},
+    )
+
+
+@transaction.atomic
+def do_record_consent(actor: Membership, defender: Defender, **fields: Any) -> Consent:
+    _require(actor, "defenders.edit")
+    _same_org(actor, defender)
+    consent = Consent.objects.create(defender=defender, recorded_by=actor.user, recorded_at=timezone.now(), **fields)
+    record(
+        "consent.recorded",
+        actor=actor.user,
+        organization=actor.organization,
+        target=("consent", consent.pk),
+        changes={**created(fields), "defender": (None, str(defender.pk))},
+        loggable=(*CONSENT_LOGGABLE, "defender"),
+    )
+    return consent
+
+
+@transaction.atomic
+def do_withdraw_consent(actor: Membership, consent: Consent, withdrawn_on: date | None = None) -> Consent:
+    _require(actor, "defenders.edit")
+    _same_org(actor, consent.defender)
+    if not consent.in_force:
+        raise ValidationError(_("This consent was already withdrawn."))
+    withdrawn_on = withdrawn_on or timezone.localdate()
+    if withdrawn_on < consent.given_on:
+        raise ValidationError({"withdrawn_on": _("A consent cannot be withdrawn before it was given.")})
+    consent.withdrawn_on = withdrawn_on
+    consent.withdrawn_by = actor.user
+    consent.save(update_fields=["withdrawn_on", "withdrawn_by"])
+    record(
+        "consent.withdrawn",
+        actor=actor.user,
+        organization=actor.organization,
+        target=("consent", consent.pk),
+        changes={"withdrawn_on": (None, withdrawn_on)},
+        loggable=CONSENT_LOGGABLE,
+    )
+    return consent
+
+
+@transaction.atomic
+def do_add_trusted_contact(actor: Membership, defender: Defender, **fields: Any) -> TrustedContact:
+    _require(actor, "defenders.edit")
+    _same_org(actor, defender)
+    contact = TrustedContact(defender=defender, organization=actor.organization, **fields)
+    contact.save()
+    record(
+        "trusted_contact.added",
+        actor=actor.user,
+        organization=actor.organization,
+        target=("trusted_contact", contact.pk),
+        changes={
+            **{name: (None, None) for name, value in fields.items() if value and name not in CONTACT_LOGGABLE},
+            "language": (None, contact.language),
+            "defender": (None, str(defender.pk)),
+        },
+        loggable=(*CONTACT_LOGGABLE, "defender"),
+    )
+    return contact
+
+
+@transaction.atomic
+def do_remove_trusted_contact(actor: Membership, contact: TrustedContact) -> None:
+    _require(actor, "defenders.edit")
+    _same_org(actor, contact.defender)
+    record(
+        "trusted_contact.removed",
+        actor=actor.user,
+        organization=actor.organization,
+        target=("trusted_contact", contact.pk),
+        changes={"defender": (None, str(contact.defender_id))},
+        loggable=("defender",),
+    )
+    contact.delete()

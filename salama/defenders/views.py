@@ -1,0 +1,247 @@
+"""Defender pages: the list with filters and exact search, the profile with audited reveals,
+create, edit and delete, consents and trusted contacts. All work with JavaScript off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from salama.core.encryption import DecryptionError
+from salama.core.permissions import role_can
+from salama.orgs.models import Membership, Organization
+
+from . import actions
+from .access import (
+    ENCRYPTED_FIELDS,
+    DefenderFilters,
+    access_consent,
+    access_contact,
+    access_defender,
+    consents_of,
+    contacts_of,
+    defenders_of,
+    find_exactly,
+)
+from .forms import (
+    ConsentForm,
+    DefenderFilterForm,
+    DefenderForm,
+    EditDefenderForm,
+    ExactSearchForm,
+    RevealForm,
+    TrustedContactForm,
+    WithdrawConsentForm,
+    field_label,
+)
+from .models import Defender
+
+PAGE_SIZE = 25
+CONTACT_FIELDS = ("name", "relationship", "phone", "email")
+
+
+def _org(request: HttpRequest) -> Organization:
+    return request.org  # type: ignore[attr-defined,no-any-return]
+
+
+def _me(request: HttpRequest) -> Membership:
+    return request.membership  # type: ignore[attr-defined,no-any-return]
+
+
+def _filters(form: DefenderFilterForm) -> DefenderFilters:
+    data = form.cleaned_data
+    return DefenderFilters(data["kind"], data["sector"], data["gender"], data["country"], data["text"].strip())
+
+
+@require_http_methods(["GET", "POST"])
+def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Filters travel in the query string; an exact search on a protected field is posted, so
+    the value never lands in a URL, a browser history or a server log."""
+    filter_form = DefenderFilterForm(request.GET or None)
+    search_form = ExactSearchForm(request.POST or None)
+    can_edit = role_can(_me(request).role, "defenders.edit")
+    context: dict[str, Any] = {"filter_form": filter_form, "search_form": search_form, "can_edit": can_edit}
+    if request.method == "POST":
+        if not search_form.is_valid():
+            return render(request, "defenders/list.html", context, status=400)
+        try:
+            found = find_exactly(_org(request), search_form.cleaned_data["field"], search_form.cleaned_data["value"])
+        except DecryptionError:
+            found = []
+            messages.error(request, _("A record that matched cannot be decrypted. Tell your organisation's admin."))
+        context.update(exact=True, page=Paginator(found[:PAGE_SIZE], PAGE_SIZE).get_page(1))
+        return render(request, "defenders/list.html", context)
+    if filter_form.is_bound and not filter_form.is_valid():
+        return render(request, "defenders/list.html", context, status=400)
+    filters = _filters(filter_form) if filter_form.is_bound else DefenderFilters()
+    page = Paginator(defenders_of(_org(request), filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context.update(page=page, query=query.urlencode())
+    return render(request, "defenders/list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
+    form = DefenderForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            defender = actions.do_create_defender(_me(request), **form.cleaned_data)
+            messages.success(request, _("Defender added."))
+            return redirect("defenders:detail", org_slug=org_slug, defender_id=defender.pk)
+        return render(request, "defenders/form.html", {"form": form}, status=400)
+    return render(request, "defenders/form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def edit_view(request: HttpRequest, org_slug: str, defender_id: str) -> HttpResponse:
+    defender = access_defender(_org(request), defender_id)
+    form = EditDefenderForm(request.POST or None, initial=EditDefenderForm.initial_from(defender))
+    context = {"form": form, "defender": defender}
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "defenders/form.html", context, status=400)
+        try:
+            actions.do_update_defender(_me(request), defender, **form.changes())
+        except DecryptionError:
+            return _undecryptable(request, defender, ENCRYPTED_FIELDS)
+        messages.success(request, _("Saved."))
+        return redirect("defenders:detail", org_slug=org_slug, defender_id=defender.pk)
+    return render(request, "defenders/form.html", context)
+
+
+def _rows(defender: Defender, revealed: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per protected field: its label, whether anything is recorded, and the value
+    only when it was revealed for this response."""
+    return [
+        {
+            "name": name,
+            "label": field_label(Defender, name),
+            "is_set": getattr(defender, f"has_{name}"),
+            "shown": name in revealed,
+            "value": revealed.get(name),
+            "is_list": isinstance(revealed.get(name), list),
+        }
+        for name in ENCRYPTED_FIELDS
+    ]
+
+
+def _profile(
+    request: HttpRequest, defender: Defender, revealed: dict[str, Any] | None = None, status: int = 200, **extra: Any
+) -> HttpResponse:
+    revealed = revealed or {}
+    me = _me(request)
+    shown_contacts = revealed.get(actions.CONTACTS, {})
+    context = {
+        "defender": defender,
+        "rows": _rows(defender, revealed),
+        "any_set": any(getattr(defender, f"has_{name}") for name in ENCRYPTED_FIELDS),
+        "contacts": [(contact, shown_contacts.get(contact.pk)) for contact in contacts_of(defender)],
+        "contacts_shown": bool(shown_contacts),
+        "consents": consents_of(defender),
+        "can_edit": role_can(me.role, "defenders.edit"),
+        "can_reveal": role_can(me.role, "defenders.reveal"),
+        "can_delete": role_can(me.role, "defenders.delete"),
+        "consent_form": extra.pop("consent_form", None) or ConsentForm(prefix="consent"),
+        "contact_form": extra.pop("contact_form", None) or TrustedContactForm(prefix="contact"),
+        **extra,
+    }
+    return render(request, "defenders/detail.html", context, status=status)
+
+
+def _undecryptable(request: HttpRequest, defender: Defender, fields: Any) -> HttpResponse:
+    actions.do_note_decryption_failure(_me(request), defender, fields)
+    return _profile(request, defender, undecryptable=True)
+
+
+@require_GET
+def detail_view(request: HttpRequest, org_slug: str, defender_id: str) -> HttpResponse:
+    return _profile(request, access_defender(_org(request), defender_id))
+
+
+def _open(defender: Defender, names: list[str]) -> dict[str, Any]:
+    """The values asked for, opened now; raises DecryptionError rather than show stored bytes."""
+    values: dict[str, Any] = {name: getattr(defender, name) for name in names if name in ENCRYPTED_FIELDS}
+    if actions.CONTACTS in names:
+        values[actions.CONTACTS] = {
+            contact.pk: {field: getattr(contact, field) for field in CONTACT_FIELDS}
+            for contact in contacts_of(defender)
+        }
+    return values
+
+
+@require_POST
+def reveal_view(request: HttpRequest, org_slug: str, defender_id: str) -> HttpResponse:
+    """Values are shown in this response only: never kept in the session or put in a URL."""
+    defender = access_defender(_org(request), defender_id)
+    form = RevealForm(request.POST, choices=[(name, name) for name in actions.REVEALABLE])
+    if not form.is_valid():
+        return _profile(request, defender, status=400, reveal_error=True)
+    names = actions.do_reveal(_me(request), defender, form.cleaned_data["field"])
+    try:
+        revealed = _open(defender, names)
+    except DecryptionError:
+        return _undecryptable(request, defender, names)
+    return _profile(request, defender, revealed)
+
+
+@require_http_methods(["GET", "POST"])
+def delete_view(request: HttpRequest, org_slug: str, defender_id: str) -> HttpResponse:
+    defender = access_defender(_org(request), defender_id)
+    if request.method == "POST":
+        actions.do_delete_defender(_me(request), defender)
+        messages.success(request, _("Defender deleted. Their protected details can no longer be read."))
+        return redirect("defenders:list", org_slug=org_slug)
+    return render(request, "defenders/delete.html", {"defender": defender})
+
+
+@require_POST
+def consent_add_view(request: HttpRequest, org_slug: str, defender_id: str) -> HttpResponse:
+    defender = access_defender(_org(request), defender_id)
+    form = ConsentForm(request.POST, prefix="consent")
+    if not form.is_valid():
+        return _profile(request, defender, status=400, consent_form=form)
+    actions.do_record_consent(_me(request), defender, **form.cleaned_data)
+    messages.success(request, _("Consent recorded."))
+    return redirect("defenders:detail", org_slug=org_slug, defender_id=defender.pk)
+
+
+@require_POST
+def consent_withdraw_view(request: HttpRequest, org_slug: str, defender_id: str, consent_id: int) -> HttpResponse:
+    defender = access_defender(_org(request), defender_id)
+    consent = access_consent(defender, consent_id)
+    form = WithdrawConsentForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Enter a valid date."))
+        actions.do_withdraw_consent(_me(request), consent, form.cleaned_data["withdrawn_on"])
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return _profile(request, defender, status=400)
+    messages.success(request, _("Consent withdrawn."))
+    return redirect("defenders:detail", org_slug=org_slug, defender_id=defender.pk)
+
+
+@require_POST
+def contact_add_view(request: HttpRequest, org_slug: str, defender_id: str) -> HttpResponse:
+    defender = access_defender(_org(request), defender_id)
+    form = TrustedContactForm(request.POST, prefix="contact")
+    if not form.is_valid():
+        return _profile(request, defender, status=400, contact_form=form)
+    actions.do_add_trusted_contact(_me(request), defender, **form.cleaned_data)
+    messages.success(request, _("Trusted contact added."))
+    return redirect("defenders:detail", org_slug=org_slug, defender_id=defender.pk)
+
+
+@require_POST
+def contact_remove_view(request: HttpRequest, org_slug: str, defender_id: str, contact_id: str) -> HttpResponse:
+    defender = access_defender(_org(request), defender_id)
+    actions.do_remove_trusted_contact(_me(request), access_contact(defender, contact_id))
+    messages.success(request, _("Trusted contact removed."))
+    return redirect("defenders:detail", org_slug=org_slug, defender_id=defender.pk)
