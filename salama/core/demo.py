@@ -146,4 +146,51 @@ def load_demo_network() -> list[DemoLogin]:
             logins.append(
                 DemoLogin(user.email, name, f"{org.name}: {Role(role).label}", do_generate_backup_codes(user))
             )
+    _demo_defenders()
     return logins
+
+
+# Invented people: any likeness to a real defender is accidental.
+DEMO_DEFENDERS = [
+    dict(
+        public_name="La Maestra",
+        legal_name="Rosa Elvira Cuesta Mina",
+        phone="+57 312 555 0142",
+        gender="woman",
+        region="Cauca",
+        sectors=["land-environment", "indigenous-peoples"],
+        private_notes="Threatened after the land restitution hearing.",
+    ),
+    dict(
+        public_name="Don Aurelio",
+        legal_name="Aurelio Quiñones Perea",
+        phone="+57 315 555 0178",
+        gender="man",
+        region="Chocó",
+        sectors=["land-environment"],
+    ),
+    dict(
+        public_name="Consejo Comunitario Río Claro",
+        legal_name="Consejo Comunitario del Río Claro",
+        kind="community",
+        gender="not_applicable",
+        region="Chocó",
+        sectors=["land-environment"],
+    ),
+]
+
+
+def _demo_defenders() -> None:
+    """A few defenders followed by the Colombian NGO, added once."""
+    from salama.defenders.actions import do_create_defender
+    from salama.defenders.models import Defender
+    from salama.vocab.models import Term
+
+    admin = Membership.objects.filter(organization__slug="tierra-digna", role=Role.ADMIN).first()
+    if admin is None or Defender.objects.filter(organization=admin.organization).exists():
+        return
+    for spec in DEMO_DEFENDERS:
+        fields = dict(spec)
+        codes = fields.pop("sectors")
+        sectors = list(Term.objects.filter(vocabulary__code="sectors", code__in=codes))
+        do_create_defender(admin, country="CO", sectors=sectors, **fields)

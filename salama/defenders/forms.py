@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from salama.vocab.models import Term
@@ -15,7 +16,7 @@ MAX_LINE_CHARS = 300
 
 
 def field_label(model: Any, name: str) -> Any:
-    return model._meta.get_field(name).verbose_name
+    return capfirst(model._meta.get_field(name).verbose_name)
 
 
 class SectorChoiceField(forms.ModelMultipleChoiceField):
