@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "salama.accounts",
     "salama.orgs",
     "salama.defenders",
+    "salama.cases",
     "salama.vocab",
     "salama.audit",
 ]
