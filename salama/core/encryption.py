@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +32,7 @@ from salama.crypto import (
     Context,
     DecryptionError,
     KeyStore,
+    KeyStoreError,
     Kind,
     SQLiteKeyStore,
     blind_index,
@@ -52,7 +54,19 @@ def key_store() -> KeyStore:
     global _store
     with _store_lock:
         if _store is None:
-            root = load_or_create_root_key(settings.ROOT_KEY_FILE)
+            root_file = Path(settings.ROOT_KEY_FILE)
+            halfway = [
+                p
+                for p in (root_file.with_name(root_file.name + ".new"), root_file.with_name(root_file.name + ".old"))
+                if p.exists()
+            ]
+            if not root_file.exists() and halfway:
+                # A root key replacement stopped halfway: making a fresh key now would lock every
+                # record out for good. The operator puts the right file back (docs/operations.md).
+                raise KeyStoreError(
+                    f"{root_file} is missing but {halfway[0]} exists: finish the root key rotation first."
+                )
+            root = load_or_create_root_key(root_file)
             _store = SQLiteKeyStore(settings.KEYSTORE_PATH, root)
         return _store
 

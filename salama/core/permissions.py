@@ -25,6 +25,9 @@ ALL_ROLES = frozenset(Role)
 MANAGERS = frozenset({Role.ADMIN})
 LEADS = frozenset({Role.ADMIN, Role.COORDINATOR})
 EDITORS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.CASEWORKER})
+# Need to know: these roles see only the cases whose team they are on; every other role sees
+# all of its organisation's cases. Enforced by salama.cases.access, read by the route matrix.
+TEAM_ONLY_ROLES = frozenset({Role.CASEWORKER, Role.VIEWER})
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,11 @@ PERMISSIONS: dict[str, Permission] = {
         Permission("defenders.edit", EDITORS, _("Viewers cannot change defenders, consents or trusted contacts.")),
         Permission("defenders.reveal", EDITORS, _("Viewers cannot reveal a defender's protected details.")),
         Permission("defenders.delete", MANAGERS, _("Only organisation admins can delete a defender.")),
+        Permission("cases.view", ALL_ROLES, _("Your role cannot see cases.")),
+        Permission("cases.edit", EDITORS, _("Viewers cannot open or change cases.")),
+        Permission("cases.reveal", EDITORS, _("Viewers cannot reveal a case's summary or notes.")),
+        Permission("cases.manage_team", LEADS, _("Only admins and coordinators can change a case team.")),
+        Permission("cases.delete", MANAGERS, _("Only organisation admins can delete a case.")),
     ]
 }
 
@@ -163,6 +171,15 @@ ROUTE_POLICIES: dict[str, Policy] = {
     "defenders:consent_withdraw": org("defenders.edit"),
     "defenders:contact_add": org("defenders.edit"),
     "defenders:contact_remove": org("defenders.edit"),
+    "cases:list": org("cases.view"),
+    "cases:create": org("cases.edit"),
+    "cases:detail": org("cases.view"),
+    "cases:edit": org("cases.edit"),
+    "cases:status": org("cases.edit"),
+    "cases:team": org("cases.manage_team"),
+    "cases:note_add": org("cases.edit"),
+    "cases:reveal": org("cases.reveal"),
+    "cases:delete": org("cases.delete"),
 }
 
 # Django's static-file and API views carry their own checks (static files are public assets;

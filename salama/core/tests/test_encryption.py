@@ -160,3 +160,17 @@ def test_saving_inside_a_failed_transaction_leaves_no_readable_trace(cast):
         make_defender(cast.org_a)
         raise RuntimeError("rolled back")
     assert not Defender.objects.exists()
+
+
+def test_a_root_rotation_stopped_halfway_is_not_papered_over_with_a_new_key(db, settings, tmp_path):
+    from salama.crypto import KeyStoreError
+
+    settings.ROOT_KEY_FILE, settings.KEYSTORE_PATH = tmp_path / "root.key", tmp_path / "keystore.sqlite3"
+    (tmp_path / "root.key.old").write_bytes(b"x" * 32)
+    reset_key_store()
+    try:
+        with pytest.raises(KeyStoreError, match="finish the root key rotation"):
+            key_store()
+        assert not (tmp_path / "root.key").exists()
+    finally:
+        reset_key_store()

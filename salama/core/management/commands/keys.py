@@ -38,7 +38,10 @@ class Command(BaseCommand):
             return
         if options["root"]:
             old = keys.rotate_root_key(progress_bar)
-            self.stdout.write(f"New root key in place; the old one is at {old}. Back up the new one, then delete it.")
+            self.stdout.write(
+                f"New root key in place; the old one is at {old}. Restart every Salama process now, back up "
+                "the new key, then delete the old one."
+            )
         results = keys.rotate_org_keys(progress_bar, batch_size=options["batch_size"])
         self.stdout.write(f"Rotated the keys of {len(results)} organisations.")
         if options["reencrypt"]:

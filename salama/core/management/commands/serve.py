@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from salama.core.jobs import EmbeddedWorkers
+from salama.vocab.actions import load_default_vocabularies
 
 
 def is_loopback(host: str) -> bool:
@@ -36,6 +37,7 @@ class Command(BaseCommand):
             )
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
+            load_default_vocabularies()  # idempotent: adds what a new release ships
         from waitress import serve
 
         from salama.wsgi import application
