@@ -36,7 +36,7 @@ class Command(BaseCommand):
                 "%(vocabularies)d vocabularies (%(vocabularies_created)d new, %(vocabularies_changed)d changed, "
                 "%(vocabularies_unchanged)d unchanged); %(terms)d terms in the source: %(terms_created)d new, "
                 "%(terms_changed)d changed, %(terms_retired)d retired, %(terms_restored)d restored. "
-                "Took %(seconds).1f s."
+                "Took %(seconds)s s."
             )
             % {
                 "vocabularies": report.vocabularies,
@@ -48,6 +48,6 @@ class Command(BaseCommand):
                 "terms_changed": report.terms_changed,
                 "terms_retired": report.terms_retired,
                 "terms_restored": report.terms_restored,
-                "seconds": report.seconds,
+                "seconds": f"{report.seconds:.1f}",
             }
         )
