@@ -12,6 +12,10 @@ urlpatterns = [
     path("", include("salama.vocab.urls")),
     path("", include("salama.audit.urls")),
     path("", include("salama.defenders.urls")),
+    path("", include("salama.transfer.urls")),
+    path("", include("salama.cases.urls")),
+    path("", include("salama.evidence.urls")),
+    path("", include("salama.incidents.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
 ]

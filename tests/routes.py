@@ -84,6 +84,78 @@ def _trusted_contact(cast: Cast) -> Any:
     return do_add_trusted_contact(cast.membership("a_admin"), _defender(cast), name="Sample contact")
 
 
+def _case(cast: Cast) -> Any:
+    """One sample case in org A whose team is `a_caseworker_team` alone (see CASE_TEAM)."""
+    from salama.cases.actions import do_add_team_member, do_open_case, do_remove_team_member
+    from salama.cases.models import Case
+
+    existing = Case.objects.filter(organization=cast.org_a, title="Sample case").first()
+    if existing is not None:
+        return existing
+    admin = cast.membership("a_admin")
+    case = do_open_case(admin, title="Sample case", defenders=[_defender(cast)], summary="Sample summary")
+    do_add_team_member(admin, case, cast.a_caseworker_team)
+    do_remove_team_member(admin, case, cast.a_admin)  # the opener joins the team; the sample wants one
+    return case
+
+
+def _evidence(cast: Cast) -> Any:
+    """A small PNG uploaded to the sample case (so it has a cleaned copy)."""
+    import io
+
+    from PIL import Image
+
+    from salama.evidence.actions import do_upload
+    from salama.evidence.models import EvidenceFile
+
+    existing = EvidenceFile.objects.filter(organization=cast.org_a, title="Sample evidence").first()
+    if existing is not None:
+        return existing
+    png = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 30, 30)).save(png, "PNG")
+    return do_upload(
+        cast.membership("a_admin"), _case(cast), title="Sample evidence", content=png.getvalue(), name="sample.png"
+    )
+
+
+def _incident(cast: Cast) -> Any:
+    """One sample incident on the sample case."""
+    from datetime import date
+
+    from salama.incidents.actions import do_record_incident
+    from salama.incidents.models import Incident
+    from salama.vocab.models import Term
+
+    existing = Incident.objects.filter(organization=cast.org_a, title="Sample incident").first()
+    if existing is not None:
+        return existing
+    _vocabulary(cast)
+    violation = Term.objects.get(vocabulary__code="violation-types", code="death-threats")
+    return do_record_incident(
+        cast.membership("a_admin"),
+        _case(cast),
+        title="Sample incident",
+        date_start=date(2024, 5, 1),
+        narrative="Sample narrative",
+        acts=[{"violation": violation}],
+    )
+
+
+def _import_batch(cast: Cast) -> Any:
+    """An uploaded, not yet imported file in org A."""
+    from salama.transfer.actions import do_upload
+    from salama.transfer.models import ImportBatch
+
+    existing = ImportBatch.objects.filter(organization=cast.org_a).first()
+    if existing is not None:
+        return existing
+    return do_upload(cast.membership("a_admin"), "defenders", "sample.csv", b"public_name\nSample imported\n")
+
+
+# Who is on the sample case's team: the route matrix reads this to expect 404 for the others.
+CASE_TEAM = frozenset({"a_caseworker_team"})
+
+
 # How to fill each URL parameter. A new parameter name fails the suite until it is added here.
 SAMPLES: dict[str, Callable[[Cast], Any]] = {
     "org_slug": lambda cast: cast.org_a.slug,
@@ -99,6 +171,11 @@ SAMPLES: dict[str, Callable[[Cast], Any]] = {
     "defender_id": lambda cast: _defender(cast).pk,
     "consent_id": lambda cast: _consent(cast).pk,
     "contact_id": lambda cast: _trusted_contact(cast).pk,
+    "case_id": lambda cast: _case(cast).pk,
+    "evidence_id": lambda cast: _evidence(cast).pk,
+    "incident_id": lambda cast: _incident(cast).pk,
+    "user_id": lambda cast: cast.a_caseworker_team.pk,
+    "batch_id": lambda cast: _import_batch(cast).pk,
 }
 
 

@@ -15,7 +15,9 @@ from salama.core.testing import sign_in
 from .routes import url_for, web_routes
 
 # Rows a read may touch: the session's own bookkeeping and the worker heartbeat.
-BOOKKEEPING = {"accounts.session", "core.workerheartbeat"}
+# The audit log too: a sensitive read (a case page, "case.viewed") is recorded by design
+# (ARCHITECTURE.md rule 6), so a GET may append audit entries but must change nothing else.
+BOOKKEEPING = {"accounts.session", "core.workerheartbeat", "audit.auditentry"}
 
 
 def actor_for(policy, cast):  # type: ignore[no-untyped-def]

@@ -92,7 +92,10 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 from salama.accounts.api import router as accounts_router  # noqa: E402
 from salama.audit.api import router as audit_router  # noqa: E402
+from salama.cases.api import router as cases_router  # noqa: E402
 from salama.defenders.api import router as defenders_router  # noqa: E402
+from salama.evidence.api import router as evidence_router  # noqa: E402
+from salama.incidents.api import router as incidents_router  # noqa: E402
 from salama.orgs.api import router as orgs_router  # noqa: E402
 from salama.vocab.api import router as vocab_router  # noqa: E402
 
@@ -101,3 +104,6 @@ api.add_router("/", orgs_router)
 api.add_router("/", vocab_router)
 api.add_router("/", audit_router)
 api.add_router("/", defenders_router)
+api.add_router("/", cases_router)
+api.add_router("/", evidence_router)
+api.add_router("/", incidents_router)

@@ -39,6 +39,31 @@ ACTIONS: dict[str, Promise] = {
     "consent.withdrawn": _("Consent withdrawn"),
     "trusted_contact.added": _("Trusted contact added"),
     "trusted_contact.removed": _("Trusted contact removed"),
+    "import.uploaded": _("Import file uploaded"),
+    "import.cancelled": _("Import cancelled"),
+    "import.completed": _("Import completed"),
+    "export.created": _("Export made"),
+    "case.opened": _("Case opened"),
+    "case.updated": _("Case changed"),
+    "case.status_changed": _("Case status changed"),
+    "case.team_member_added": _("Case team member added"),
+    "case.team_member_removed": _("Case team member removed"),
+    "case.note_added": _("Case note added"),
+    "case.viewed": _("Case viewed"),
+    "case.revealed": _("Case's protected details revealed"),
+    "case.deleted": _("Case deleted"),
+    "case.decryption_failed": _("Case record could not be decrypted"),
+    "incident.recorded": _("Incident recorded"),
+    "incident.updated": _("Incident changed"),
+    "incident.linked": _("Incidents linked"),
+    "incident.revealed": _("Incident's protected details revealed"),
+    "incident.decryption_failed": _("Incident record could not be decrypted"),
+    "incident.deleted": _("Incident deleted"),
+    "evidence.uploaded": _("Evidence file uploaded"),
+    "evidence.downloaded": _("Evidence file downloaded"),
+    "evidence.revealed": _("Evidence file's protected details revealed"),
+    "evidence.deleted": _("Evidence file deleted"),
+    "evidence.decryption_failed": _("Evidence file could not be decrypted"),
 }
 
 # Recorded without an organisation (a person's own account, across all their organisations), so
@@ -69,6 +94,9 @@ TARGET_TYPES: dict[str, Promise] = {
     "defender": _("Defender"),
     "consent": _("Consent"),
     "trusted_contact": _("Trusted contact"),
+    "case": _("Case"),
+    "incident": _("Incident"),
+    "evidence": _("Evidence file"),
 }
 
 
@@ -100,6 +128,11 @@ FIELDS: dict[str, Promise] = {
     "count": _("how many"),
     "step": _("step"),
     "reason": _("reason"),
+    "copy": _("copy"),
+    "media_type": _("type"),
+    "size": _("size"),
+    "original_name": _("original file name"),
+    "sha256": _("SHA-256"),
 }
 
 

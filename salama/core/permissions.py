@@ -49,6 +49,8 @@ PERMISSIONS: dict[str, Permission] = {
         Permission("defenders.edit", EDITORS, _("Viewers cannot change defenders, consents or trusted contacts.")),
         Permission("defenders.reveal", EDITORS, _("Viewers cannot reveal a defender's protected details.")),
         Permission("defenders.delete", MANAGERS, _("Only organisation admins can delete a defender.")),
+        Permission("defenders.import", LEADS, _("Only admins and coordinators can import defenders.")),
+        Permission("defenders.export", LEADS, _("Only admins and coordinators can export defenders.")),
         Permission("cases.view", ALL_ROLES, _("Your role cannot see cases.")),
         Permission("cases.edit", EDITORS, _("Viewers cannot open or change cases.")),
         Permission("cases.reveal", EDITORS, _("Viewers cannot reveal a case's summary or notes.")),
@@ -164,6 +166,7 @@ ROUTE_POLICIES: dict[str, Policy] = {
     "defenders:list": org("defenders.view"),
     "defenders:create": org("defenders.edit"),
     "defenders:detail": org("defenders.view"),
+    "defenders:history": org("defenders.view"),
     "defenders:edit": org("defenders.edit"),
     "defenders:reveal": org("defenders.reveal"),
     "defenders:delete": org("defenders.delete"),
@@ -171,6 +174,15 @@ ROUTE_POLICIES: dict[str, Policy] = {
     "defenders:consent_withdraw": org("defenders.edit"),
     "defenders:contact_add": org("defenders.edit"),
     "defenders:contact_remove": org("defenders.edit"),
+    # import and export; a full export also needs defenders.reveal and a fresh second factor
+    "transfer:import_start": org("defenders.import"),
+    "transfer:import_batch": org("defenders.import"),
+    "transfer:import_mapping": org("defenders.import"),
+    "transfer:import_terms": org("defenders.import"),
+    "transfer:import_preview": org("defenders.import"),
+    "transfer:import_run": org("defenders.import"),
+    "transfer:import_cancel": org("defenders.import"),
+    "transfer:export": org("defenders.export"),
     "cases:list": org("cases.view"),
     "cases:create": org("cases.edit"),
     "cases:detail": org("cases.view"),
@@ -180,6 +192,20 @@ ROUTE_POLICIES: dict[str, Policy] = {
     "cases:note_add": org("cases.edit"),
     "cases:reveal": org("cases.reveal"),
     "cases:delete": org("cases.delete"),
+    # incidents follow their case (need to know through the case team)
+    "incidents:list": org("cases.view"),  # lists only incidents of the cases the member may see
+    "incidents:create": org("cases.edit"),
+    "incidents:detail": org("cases.view"),
+    "incidents:reveal": org("cases.reveal"),
+    "incidents:link": org("cases.edit"),
+    "incidents:delete": org("cases.delete"),
+    # evidence follows its case: seeing, adding, revealing (originals too) and deleting
+    "evidence:list": org("cases.view"),
+    "evidence:upload": org("cases.edit"),
+    "evidence:detail": org("cases.view"),
+    "evidence:download": org("cases.view"),  # the original also needs cases.reveal (checked in the action)
+    "evidence:reveal": org("cases.reveal"),
+    "evidence:delete": org("cases.delete"),
 }
 
 # Django's static-file and API views carry their own checks (static files are public assets;

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from salama.audit.actions import created, record
 from salama.core.permissions import role_can
 from salama.orgs.models import Membership
+from salama.revisions.actions import record_revision, snapshot
 
 from .access import ENCRYPTED_FIELDS
 from .models import Consent, Defender, TrustedContact
@@ -65,6 +66,7 @@ def do_create_defender(actor: Membership, **fields: Any) -> Defender:
     defender = Defender(organization=actor.organization, created_by=actor.user, **fields)
     defender.save()
     defender.sectors.set(sectors)
+    record_revision(actor, defender, {})
     changes = {name: (None, value) for name, value in fields.items() if value not in ("", [], None)}
     if sectors:
         changes["sectors"] = (None, _sector_codes(sectors))
@@ -80,11 +82,13 @@ def do_create_defender(actor: Membership, **fields: Any) -> Defender:
 
 
 @transaction.atomic
-def do_update_defender(actor: Membership, defender: Defender, **fields: Any) -> Defender:
-    """Records which fields changed; the values only of the public ones."""
+def do_update_defender(actor: Membership, defender: Defender, *, comment: str = "", **fields: Any) -> Defender:
+    """Records which fields changed; the values only of the public ones. The revision keeps the
+    old and new values too, the protected ones sealed, with the optional comment."""
     _require(actor, "defenders.edit")
     _same_org(actor, defender)
     before = Defender.objects.get(pk=defender.pk)
+    before_values = snapshot(before, fields)
     changes: dict[str, tuple[Any, Any]] = {}
     if "sectors" in fields:
         old, new = _sector_codes(before.sectors.all()), _sector_codes(fields["sectors"])
@@ -100,6 +104,7 @@ def do_update_defender(actor: Membership, defender: Defender, **fields: Any) -> 
         setattr(defender, name, value)
     if changes:
         defender.save()
+        record_revision(actor, defender, before_values, fields, comment)
         record(
             "defender.updated",
             actor=actor.user,

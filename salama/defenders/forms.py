@@ -97,6 +97,14 @@ class EditDefenderForm(DefenderForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    # Kept encrypted on the revision (salama.revisions); passed to the action by `changes`.
+    comment = forms.CharField(
+        label=_("Comment on this change"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Optional. Shown in the history, hidden like the protected details."),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

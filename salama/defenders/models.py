@@ -39,6 +39,9 @@ class Defender(EncryptedModel):
     gender = models.CharField(_("gender"), max_length=20, choices=Gender.choices, default=Gender.UNKNOWN)
     country = CountryField(verbose_name=_("country"), blank=True)
     region = models.CharField(_("region or province"), max_length=120, blank=True)
+    # The id the defender has in the spreadsheet or system an organisation imported it from, so
+    # that importing the same file again updates rather than duplicates.
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
 
     # Encrypted: who they are and how to find them.
     legal_name = EncryptedTextField(_("legal name"), blind_index="text")
@@ -58,6 +61,13 @@ class Defender(EncryptedModel):
 
     class Meta:
         ordering = ["public_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="defender_external_id_unique_in_org",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.public_name

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from salama.revisions.views import defender_history_view
+
 from . import views
 
 app_name = "defenders"
@@ -10,6 +12,7 @@ urlpatterns = [
     path(base + "new/", views.create_view, name="create"),
     path(one, views.detail_view, name="detail"),
     path(one + "edit/", views.edit_view, name="edit"),
+    path(one + "history/", defender_history_view, name="history"),
     path(one + "reveal/", views.reveal_view, name="reveal"),
     path(one + "delete/", views.delete_view, name="delete"),
     path(one + "consents/", views.consent_add_view, name="consent_add"),

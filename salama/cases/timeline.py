@@ -1,0 +1,48 @@
+"""Timeline lines in words: who did what. Kinds other apps add fall back to a generic line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from .models import Case, TimelineEvent
+
+
+def _choice(choices: Any, value: str) -> str:
+    return str(dict(choices).get(value, value))
+
+
+def describe(event: TimelineEvent) -> str:
+    who = (event.actor.display_name or event.actor.email) if event.actor else _("Someone no longer in Salama")
+    details = event.details or {}
+    values: dict[str, Any] = {"who": who}
+    if event.kind == "case.opened":
+        values["reference"] = details.get("reference", "")
+        return _("%(who)s opened the case %(reference)s.") % values
+    if event.kind == "case.updated":
+        return _("%(who)s changed the case details.") % values
+    if event.kind == "case.status_changed":
+        values["old"] = _choice(Case.Status.choices, details.get("old", ""))
+        values["new"] = _choice(Case.Status.choices, details.get("new", ""))
+        if details.get("reason"):
+            values["reason"] = _choice(Case.ClosedReason.choices, details["reason"])
+            return _("%(who)s closed the case (%(reason)s).") % values
+        return _("%(who)s changed the status from %(old)s to %(new)s.") % values
+    if event.kind == "case.team_member_added":
+        values["member"] = details.get("member", "")
+        return _("%(who)s added %(member)s to the team.") % values
+    if event.kind == "case.team_member_removed":
+        values["member"] = details.get("member", "")
+        return _("%(who)s removed %(member)s from the team.") % values
+    simple = {
+        "note.added": _("%(who)s added a note."),
+        "incident.recorded": _("%(who)s recorded an incident."),
+        "incident.updated": _("%(who)s changed an incident."),
+        "incident.deleted": _("%(who)s deleted an incident."),
+        "evidence.added": _("%(who)s added an evidence file."),
+        "evidence.deleted": _("%(who)s deleted an evidence file."),
+    }
+    if event.kind in simple:
+        return simple[event.kind] % values
+    return _("%(who)s made a change to the case.") % values

@@ -1,0 +1,136 @@
+"""The only way to fetch incidents and the terms they are coded with.
+
+Need to know goes through the case: an incident is seen by whoever may see its case
+(`salama.cases.access`), and missing, another organisation's and not-yours are the same 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.http import Http404
+
+from salama.cases.access import access_case, visible_cases
+from salama.cases.models import Case
+from salama.core.encryption import EncryptedField
+from salama.orgs.models import Membership
+from salama.vocab.models import Term
+
+from .models import (
+    INVOLVEMENT,
+    PERPETRATOR_TYPES,
+    SOURCE_RELIABILITY,
+    VICTIM_STATUS,
+    VIOLATION_TYPES,
+    Incident,
+    IncidentLink,
+)
+
+ENCRYPTED_FIELDS = tuple(f.name for f in Incident._meta.concrete_fields if isinstance(f, EncryptedField))
+
+
+@dataclass(frozen=True)
+class IncidentFilters:
+    violation: Term | None = None  # rolled up: the term and every narrower one
+    perpetrator_type: Term | None = None  # rolled up the same way
+    country: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def terms_in(vocabulary_code: str) -> QuerySet[Term]:
+    """Active terms of one vocabulary in reading order; none when it is not loaded."""
+    return (
+        Term.objects.active().filter(vocabulary__code=vocabulary_code).select_related("vocabulary").order_by("position")
+    )
+
+
+def violation_terms() -> QuerySet[Term]:
+    return terms_in(VIOLATION_TYPES)
+
+
+def perpetrator_terms() -> QuerySet[Term]:
+    return terms_in(PERPETRATOR_TYPES)
+
+
+def involvement_terms() -> QuerySet[Term]:
+    return terms_in(INVOLVEMENT)
+
+
+def reliability_terms() -> QuerySet[Term]:
+    return terms_in(SOURCE_RELIABILITY)
+
+
+def status_terms() -> QuerySet[Term]:
+    return terms_in(VICTIM_STATUS)
+
+
+def _with_presence(queryset: QuerySet[Incident]) -> QuerySet[Incident]:
+    """`has_<field>` for each encrypted field, read from the column: pages say what is set
+    without opening anything."""
+    flags: dict[str, Any] = {
+        f"has_{name}": ExpressionWrapper(~Q(**{name: ""}), output_field=BooleanField()) for name in ENCRYPTED_FIELDS
+    }
+    return queryset.annotate(**flags)
+
+
+def _rolled_up(field: str, term: Term) -> Q:
+    # One prefix query on the materialised path: the term and all narrower terms.
+    return Q(**{f"{field}__vocabulary_id": term.vocabulary_id, f"{field}__path__startswith": term.path})
+
+
+def incidents_for(membership: Membership, filters: IncidentFilters | None = None) -> QuerySet[Incident]:
+    """Incidents of the cases this member may see, newest first."""
+    filters = filters or IncidentFilters()
+    queryset = Incident.objects.filter(
+        organization_id=membership.organization_id, case__in=visible_cases(membership).values("pk")
+    )
+    # Each condition on a related row is a subquery, so an incident with several matching
+    # acts is listed once.
+    if filters.violation is not None:
+        matching = Incident.objects.filter(_rolled_up("acts__violation", filters.violation))
+        queryset = queryset.filter(pk__in=matching.values("pk"))
+    if filters.perpetrator_type is not None:
+        matching = Incident.objects.filter(_rolled_up("perpetrators__type", filters.perpetrator_type))
+        queryset = queryset.filter(pk__in=matching.values("pk"))
+    if filters.country:
+        queryset = queryset.filter(country=filters.country)
+    if filters.date_from:
+        # A period that ends on or after the start of the range overlaps it.
+        queryset = queryset.filter(Q(date_end__gte=filters.date_from) | Q(date_start__gte=filters.date_from))
+    if filters.date_to:
+        queryset = queryset.filter(date_start__lte=filters.date_to)
+    return _with_presence(queryset).select_related("case").order_by("-date_start", "-created_at", "pk")
+
+
+def incidents_of_case(case: Case) -> QuerySet[Incident]:
+    return _with_presence(Incident.objects.filter(case=case, organization_id=case.organization_id)).order_by(
+        "-date_start", "-created_at", "pk"
+    )
+
+
+def access_incident(membership: Membership, incident_id: Any, case: Case | None = None) -> Incident:
+    """The incident, through its case; with `case`, it must also belong to that case."""
+    try:
+        UUID(str(incident_id))
+    except ValueError:
+        raise Http404 from None
+    incident = (
+        _with_presence(Incident.objects.filter(pk=incident_id, organization_id=membership.organization_id))
+        .select_related("case")
+        .first()
+    )
+    if incident is None or (case is not None and incident.case_id != case.pk):
+        raise Http404
+    access_case(membership.user, membership.organization, incident.case_id)
+    return incident
+
+
+def links_of(incident: Incident) -> QuerySet[IncidentLink]:
+    return IncidentLink.objects.filter(Q(from_incident=incident) | Q(to_incident=incident)).select_related(
+        "from_incident", "to_incident"
+    )

@@ -1,0 +1,212 @@
+"""Forms for recording an incident without JavaScript: one form for the incident and a
+fixed-size formset per kind of row; "add another" is a server round trip (see views)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.forms.formsets import BaseFormSet, formset_factory
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from salama.defenders.access import defenders_of
+from salama.orgs.models import Organization
+from salama.vocab.models import Term
+
+from . import access
+from .actions import MAX_ROWS, REVEALABLE
+from .models import Act, Incident, IncidentLink, Perpetrator, Source, Victim
+
+
+def field_label(model: Any, name: str) -> Any:
+    return capfirst(model._meta.get_field(name).verbose_name)
+
+
+class TermField(forms.ModelChoiceField):
+    """Labels in the reader's language, indented by depth so the hierarchy shows in a select."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return "\u2003" * obj.depth + str(obj.label())
+
+
+def _term_field(model: Any, name: str, *, required: bool) -> TermField:
+    # The queryset is set per form: vocabularies may be loaded after this module is imported.
+    return TermField(label=field_label(model, name), queryset=Term.objects.none(), required=required)
+
+
+def _secret(name: str, max_length: int, help_text: Any, rows: int = 0) -> forms.CharField:
+    widget = forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput(attrs={"autocomplete": "off"})
+    return forms.CharField(
+        label=field_label(Incident, name), max_length=max_length, required=False, widget=widget, help_text=help_text
+    )
+
+
+class IncidentForm(forms.ModelForm):
+    coordinates = _secret("coordinates", 60, _("Latitude and longitude, e.g. 4.60,-74.08. Encrypted."))
+    narrative = _secret("narrative", 50_000, _("What happened. Encrypted."), rows=6)
+    relation_to_work = _secret(
+        "relation_to_work", 10_000, _("How the incident relates to the victim's human-rights work. Encrypted."), rows=3
+    )
+
+    class Meta:
+        model = Incident
+        fields = [
+            "title",
+            "date_start",
+            "date_end",
+            "date_precision",
+            "country",
+            "admin_area",
+            "place",
+            "coordinates",
+            "narrative",
+            "relation_to_work",
+        ]
+        widgets = {
+            "date_start": forms.DateInput(attrs={"type": "date"}),
+            "date_end": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def clean_coordinates(self) -> str:
+        value = (self.cleaned_data.get("coordinates") or "").replace(" ", "")
+        if not value:
+            return ""
+        try:
+            lat, lon = (float(part) for part in value.split(","))
+        except ValueError:
+            raise forms.ValidationError(_("Give latitude and longitude separated by a comma.")) from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise forms.ValidationError(_("Latitude is between -90 and 90, longitude between -180 and 180."))
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("date_start"), cleaned.get("date_end")
+        if start and end and end < start:
+            self.add_error("date_end", _("The end of the period cannot be before its start."))
+        return cleaned
+
+    def _post_clean(self) -> None:
+        # The instance is built by the action, not here: nothing to validate against the model.
+        pass
+
+
+class ActForm(forms.Form):
+    violation = _term_field(Act, "violation", required=True)
+    victim = forms.TypedChoiceField(label=_("Victim"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args: Any, victim_rows: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["violation"].queryset = access.violation_terms()  # type: ignore[attr-defined]
+        self.fields["victim"].choices = [  # type: ignore[attr-defined]
+            ("", _("Not said")),
+            *[(str(i), _("Victim %(number)d") % {"number": i + 1}) for i in range(victim_rows)],
+        ]
+
+
+class VictimForm(forms.Form):
+    defender = forms.ModelChoiceField(
+        label=_("Defender on record"), queryset=Victim.objects.none(), required=False, empty_label=_("Someone else")
+    )
+    other_name = forms.CharField(
+        label=_("Or: name of someone else"), max_length=300, required=False, help_text=_("Encrypted.")
+    )
+    status = _term_field(Victim, "status", required=False)
+
+    def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["defender"].queryset = defenders_of(org)  # type: ignore[attr-defined]
+        self.fields["status"].queryset = access.status_terms()  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.has_changed() and not cleaned.get("defender") and not cleaned.get("other_name"):
+            self.add_error("defender", _("Choose a defender or give the victim's name."))
+        return cleaned
+
+
+class PerpetratorForm(forms.Form):
+    type = _term_field(Perpetrator, "type", required=True)
+    named_actor = forms.CharField(
+        label=field_label(Perpetrator, "named_actor"), max_length=300, required=False, help_text=_("Encrypted.")
+    )
+    involvement = _term_field(Perpetrator, "involvement", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["type"].queryset = access.perpetrator_terms()  # type: ignore[attr-defined]
+        self.fields["involvement"].queryset = access.involvement_terms()  # type: ignore[attr-defined]
+
+
+class SourceForm(forms.Form):
+    kind = forms.ChoiceField(label=field_label(Source, "kind"), choices=[("", "—"), *Source.Kind.choices])
+    reliability = _term_field(Source, "reliability", required=True)
+    description = forms.CharField(
+        label=field_label(Source, "description"),
+        max_length=5_000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Encrypted."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reliability"].queryset = access.reliability_terms()  # type: ignore[attr-defined]
+
+
+class RowFormSet(BaseFormSet):  # type: ignore[type-arg]
+    """Every row is optional (a blank row is skipped), including rows re-shown with what was
+    typed after an "add another" round trip."""
+
+    def initial_form_count(self) -> int:
+        return 0 if not self.is_bound else super().initial_form_count()
+
+
+ROWS: dict[str, type[forms.Form]] = {
+    "victims": VictimForm,
+    "acts": ActForm,
+    "perpetrators": PerpetratorForm,
+    "sources": SourceForm,
+}
+
+
+def row_formset(
+    kind: str, rows: int, *, data: Any = None, initial: list[dict[str, Any]] | None = None, **form_kwargs: Any
+) -> RowFormSet:
+    cls = formset_factory(
+        ROWS[kind], formset=RowFormSet, extra=rows, max_num=MAX_ROWS, absolute_max=MAX_ROWS, validate_max=True
+    )
+    formset: RowFormSet = cls(data, initial=initial, prefix=kind, form_kwargs=form_kwargs)  # type: ignore[assignment]
+    return formset
+
+
+class IncidentFilterForm(forms.Form):
+    violation = TermField(label=_("Violation (with narrower ones)"), queryset=Term.objects.none(), required=False)
+    perpetrator_type = TermField(label=_("Type of perpetrator"), queryset=Term.objects.none(), required=False)
+    country = forms.ChoiceField(label=_("Country"), required=False)
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["violation"].queryset = access.violation_terms()  # type: ignore[attr-defined]
+        self.fields["perpetrator_type"].queryset = access.perpetrator_terms()  # type: ignore[attr-defined]
+        countries = Incident._meta.get_field("country").formfield().choices  # type: ignore[union-attr]
+        self.fields["country"].choices = [("", _("Any")), *[c for c in countries if c[0]]]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The end of the range cannot be before its start."))
+        return cleaned
+
+
+class RevealForm(forms.Form):
+    field = forms.MultipleChoiceField(label=_("Details to reveal"), choices=[(name, name) for name in REVEALABLE])
+
+
+class LinkForm(forms.Form):
+    to_incident = forms.UUIDField(label=_("Incident to link to (its identifier)"))
+    kind = forms.ChoiceField(label=field_label(IncidentLink, "kind"), choices=IncidentLink.Kind.choices)

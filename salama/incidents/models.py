@@ -1,0 +1,181 @@
+"""Incidents, in the HURIDOCS events model: who did what to whom, when and where.
+
+An incident belongs to one case and is seen by whoever may see that case. What is coded
+(violation types, perpetrator types, country, dates) stays in clear so that patterns can be
+counted; what could identify a person or a place precisely (narrative, coordinates, names of
+perpetrators and of victims who are not defenders on record, source descriptions) is encrypted.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from salama.core.encryption import EncryptedModel, EncryptedTextField
+
+VIOLATION_TYPES = "violation-types"
+PERPETRATOR_TYPES = "perpetrator-types"
+INVOLVEMENT = "degree-of-involvement"
+SOURCE_RELIABILITY = "source-reliability"
+VICTIM_STATUS = "victim-status"
+
+
+class Incident(EncryptedModel):
+    class Precision(models.TextChoices):
+        EXACT = "exact", _("Exact date")
+        MONTH = "month", _("Month known")
+        YEAR = "year", _("Year known")
+        ESTIMATED = "estimated", _("Estimated")
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="incidents", verbose_name=_("case"))
+    title = models.CharField(
+        _("title"), max_length=200, help_text=_("Seen by everyone in the organisation: keep it free of names.")
+    )
+    date_start = models.DateField(_("date (or start of the period)"))
+    date_end = models.DateField(_("end of the period"), null=True, blank=True)
+    date_precision = models.CharField(
+        _("precision of the date"), max_length=12, choices=Precision.choices, default=Precision.EXACT
+    )
+    country = CountryField(verbose_name=_("country"), blank=True)
+    admin_area = models.CharField(_("region or province"), max_length=120, blank=True)
+    place = models.CharField(
+        _("place"),
+        max_length=200,
+        blank=True,
+        help_text=_("Seen by everyone in the organisation: a town, not an address."),
+    )
+    coordinates = EncryptedTextField(_("coordinates"))
+    narrative = EncryptedTextField(_("narrative"))
+    relation_to_work = EncryptedTextField(_("relation to the victim's human-rights work"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date_start", "-created_at"]
+        indexes = [
+            models.Index(fields=["organization", "date_start"], name="incident_org_date_idx"),
+            models.Index(fields=["organization", "country"], name="incident_org_country_idx"),
+        ]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Victim(EncryptedModel):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="victims")
+    # SET_NULL: deleting a defender (erasure) must not be blocked by the incidents they suffered;
+    # the incident keeps an anonymous victim.
+    defender = models.ForeignKey(
+        "defenders.Defender",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="victimisations",
+        verbose_name=_("defender"),
+    )
+    other_name = EncryptedTextField(_("name of another victim"))
+    status = models.ForeignKey(
+        "vocab.Term", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("status")
+    )
+    position = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["incident", "position"]
+
+    def __str__(self) -> str:
+        return f"victim in {self.incident_id}"
+
+
+class Act(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="acts")
+    violation = models.ForeignKey("vocab.Term", on_delete=models.PROTECT, related_name="+", verbose_name=_("violation"))
+    method = models.ForeignKey(
+        "vocab.Term", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("method")
+    )
+    victim = models.ForeignKey(
+        Victim, null=True, blank=True, on_delete=models.CASCADE, related_name="acts", verbose_name=_("victim")
+    )
+
+    class Meta:
+        ordering = ["incident", "pk"]
+
+    def __str__(self) -> str:
+        return f"act in {self.incident_id}"
+
+
+class Perpetrator(EncryptedModel):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="perpetrators")
+    type = models.ForeignKey(
+        "vocab.Term", on_delete=models.PROTECT, related_name="+", verbose_name=_("type of perpetrator")
+    )
+    named_actor = EncryptedTextField(_("named actor"))
+    involvement = models.ForeignKey(
+        "vocab.Term",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("degree of involvement"),
+    )
+    position = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["incident", "position"]
+
+    def __str__(self) -> str:
+        return f"perpetrator in {self.incident_id}"
+
+
+class Source(EncryptedModel):
+    class Kind(models.TextChoices):
+        VICTIM = "victim", _("Victim")
+        WITNESS = "witness", _("Witness")
+        MEDIA = "media", _("Media")
+        ORGANISATION = "organisation", _("Organisation")
+        OFFICIAL_DOCUMENT = "official_document", _("Official document")
+        OTHER = "other", _("Other")
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="sources")
+    kind = models.CharField(_("kind of source"), max_length=20, choices=Kind.choices)
+    reliability = models.ForeignKey(
+        "vocab.Term", on_delete=models.PROTECT, related_name="+", verbose_name=_("reliability")
+    )
+    description = EncryptedTextField(_("description"))
+
+    # Primary keys are random UUIDs: the order they were entered in is kept apart.
+    position = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["incident", "position"]
+
+    def __str__(self) -> str:
+        return f"source of {self.incident_id}"
+
+
+class IncidentLink(models.Model):
+    class Kind(models.TextChoices):
+        SAME_EVENT = "same_event", _("Same event")
+        ESCALATION_OF = "escalation_of", _("Escalation of")
+
+    from_incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="links_out")
+    to_incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(_("kind of link"), max_length=20, choices=Kind.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["from_incident", "to_incident", "kind"], name="incident_link_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(from_incident=models.F("to_incident")), name="incident_link_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_incident_id} {self.kind} {self.to_incident_id}"

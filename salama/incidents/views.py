@@ -1,0 +1,265 @@
+"""Incident pages: the organisation-wide list with filters, recording an incident on a case
+(without JavaScript: "add another row" is a round trip), the incident page with audited
+reveals, links and deletion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from salama.cases.access import access_case
+from salama.cases.models import Case
+from salama.core.encryption import DecryptionError
+from salama.core.permissions import role_can
+from salama.orgs.models import Membership
+
+from . import actions
+from .access import ENCRYPTED_FIELDS, IncidentFilters, access_incident, incidents_for, links_of
+from .forms import ROWS, IncidentFilterForm, IncidentForm, LinkForm, RevealForm, field_label, row_formset
+from .models import Incident
+
+PAGE_SIZE = 25
+FIRST_ROWS = {"victims": 1, "acts": 1, "perpetrators": 1, "sources": 1}
+
+
+def _me(request: HttpRequest) -> Membership:
+    return request.membership  # type: ignore[attr-defined,no-any-return]
+
+
+def _case(request: HttpRequest, case_id: Any) -> Case:
+    me = _me(request)
+    return access_case(me.user, me.organization, case_id)
+
+
+@require_GET
+def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
+    form = IncidentFilterForm(request.GET or None)
+    context: dict[str, Any] = {"filter_form": form}
+    if form.is_bound and not form.is_valid():
+        return render(request, "incidents/list.html", context, status=400)
+    data = form.cleaned_data if form.is_bound else {}
+    filters = IncidentFilters(
+        violation=data.get("violation"),
+        perpetrator_type=data.get("perpetrator_type"),
+        country=data.get("country") or "",
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+    )
+    queryset = incidents_for(_me(request), filters).prefetch_related("acts__violation")
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context.update(page=page, query=query.urlencode())
+    return render(request, "incidents/list.html", context)
+
+
+def _row_counts(data: Any) -> dict[str, int]:
+    counts = {}
+    for kind in ROWS:
+        try:
+            counts[kind] = max(1, min(int(data.get(f"{kind}-TOTAL_FORMS", 1)), actions.MAX_ROWS))
+        except ValueError:
+            counts[kind] = 1
+    return counts
+
+
+def _typed(data: Any, kind: str, rows: int) -> list[dict[str, Any]]:
+    """What was typed in each row, to show again after a round trip."""
+    names = list(ROWS[kind].base_fields)
+    return [{name: data.get(f"{kind}-{i}-{name}", "") for name in names} for i in range(rows)]
+
+
+def _formsets(request: HttpRequest, counts: dict[str, int], data: Any = None, initial: Any = None) -> dict[str, Any]:
+    org = _me(request).organization
+    kwargs: dict[str, dict[str, Any]] = {
+        "victims": {"org": org},
+        "acts": {"victim_rows": counts["victims"]},
+        "perpetrators": {},
+        "sources": {},
+    }
+    return {
+        kind: row_formset(kind, counts[kind], data=data, initial=(initial or {}).get(kind), **kwargs[kind])
+        for kind in ROWS
+    }
+
+
+def _rows(formsets: dict[str, Any]) -> dict[str, list[dict[str, Any]]] | None:
+    """The filled rows as the action takes them; None (with errors added) when an act names a
+    victim row that was left blank."""
+    kept: dict[int, int] = {}
+    victims: list[dict[str, Any]] = []
+    for i, form in enumerate(formsets["victims"].forms):
+        if form.has_changed():
+            kept[i] = len(victims)
+            victims.append(form.cleaned_data)
+    acts = []
+    for form in formsets["acts"].forms:
+        if not form.has_changed():
+            continue
+        row = dict(form.cleaned_data)
+        if row.get("victim") is not None:
+            if row["victim"] not in kept:
+                form.add_error("victim", _("This victim's row is empty."))
+                return None
+            row["victim"] = kept[row["victim"]]
+        acts.append(row)
+    return {
+        "victims": victims,
+        "acts": acts,
+        "perpetrators": [f.cleaned_data for f in formsets["perpetrators"].forms if f.has_changed()],
+        "sources": [f.cleaned_data for f in formsets["sources"].forms if f.has_changed()],
+    }
+
+
+def _record_page(request: HttpRequest, case: Case, form: Any, formsets: Any, status: int = 200, **extra: Any) -> Any:
+    context = {"case": case, "form": form, "formsets": formsets, **extra}
+    return render(request, "incidents/form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def create_view(request: HttpRequest, org_slug: str, case_id: str) -> HttpResponse:
+    case = _case(request, case_id)
+    if request.method == "GET":
+        return _record_page(request, case, IncidentForm(), _formsets(request, FIRST_ROWS))
+    counts = _row_counts(request.POST)
+    more = request.POST.get("more")
+    if more in ROWS:
+        # Nothing is validated or saved: the same page comes back, as typed, with one more row.
+        counts[more] = min(counts[more] + 1, actions.MAX_ROWS)
+        initial = {kind: _typed(request.POST, kind, counts[kind]) for kind in ROWS}
+        form = IncidentForm(initial={name: request.POST.get(name, "") for name in IncidentForm.base_fields})
+        return _record_page(request, case, form, _formsets(request, counts, initial=initial))
+    form = IncidentForm(request.POST)
+    formsets = _formsets(request, counts, data=request.POST)
+    valid = form.is_valid() & all([formset.is_valid() for formset in formsets.values()])
+    rows = _rows(formsets) if valid else None
+    if rows is not None and not rows["acts"]:
+        rows = None
+        formsets["acts"].forms[0].add_error("violation", _("Record at least one act: what was done."))
+    if rows is None:
+        return _record_page(request, case, form, formsets, status=400)
+    try:
+        incident = actions.do_record_incident(_me(request), case, **form.cleaned_data, **rows)
+    except ValidationError as error:
+        return _record_page(request, case, form, formsets, status=400, action_errors=error.messages)
+    messages.success(request, _("Incident recorded."))
+    return redirect("incidents:detail", org_slug=org_slug, case_id=case.pk, incident_id=incident.pk)
+
+
+def _open(incident: Incident, names: list[str]) -> dict[str, Any]:
+    """The values asked for, opened now; raises DecryptionError rather than show stored bytes."""
+    values: dict[str, Any] = {name: getattr(incident, name) for name in names if name in ENCRYPTED_FIELDS}
+    if actions.VICTIM_NAMES in names:
+        values[actions.VICTIM_NAMES] = {v.pk: v.other_name for v in incident.victims.all()}
+    if actions.PERPETRATOR_NAMES in names:
+        values[actions.PERPETRATOR_NAMES] = {p.pk: p.named_actor for p in incident.perpetrators.all()}
+    if actions.SOURCE_DESCRIPTIONS in names:
+        values[actions.SOURCE_DESCRIPTIONS] = {s.pk: s.description for s in incident.sources.all()}
+    return values
+
+
+def _detail(
+    request: HttpRequest, incident: Incident, revealed: dict[str, Any] | None = None, status: int = 200, **extra: Any
+) -> HttpResponse:
+    revealed = revealed or {}
+    me = _me(request)
+    visible = incidents_for(me).values("pk")
+    names = revealed.get(actions.VICTIM_NAMES, {})
+    actors = revealed.get(actions.PERPETRATOR_NAMES, {})
+    descriptions = revealed.get(actions.SOURCE_DESCRIPTIONS, {})
+    victims = list(incident.victims.select_related("defender", "status"))
+    numbers = {victim.pk: number for number, victim in enumerate(victims, start=1)}
+    context = {
+        "incident": incident,
+        "case": incident.case,
+        "rows": [
+            {
+                "name": name,
+                "label": field_label(Incident, name),
+                "is_set": getattr(incident, f"has_{name}"),
+                "shown": name in revealed,
+                "value": revealed.get(name),
+            }
+            for name in ENCRYPTED_FIELDS
+        ],
+        "acts": [
+            (act, numbers.get(act.victim_id) if act.victim_id else None)
+            for act in incident.acts.select_related("violation", "method", "victim")
+        ],
+        "victims": [(victim, victim.pk in names, names.get(victim.pk)) for victim in victims],
+        "perpetrators": [
+            (p, p.pk in actors, actors.get(p.pk)) for p in incident.perpetrators.select_related("type", "involvement")
+        ],
+        "sources": [
+            (s, s.pk in descriptions, descriptions.get(s.pk)) for s in incident.sources.select_related("reliability")
+        ],
+        # Links to incidents of cases this person may not see are left out, titles included.
+        "links": links_of(incident).filter(from_incident__in=visible, to_incident__in=visible),
+        "can_edit": role_can(me.role, "cases.edit"),
+        "can_reveal": role_can(me.role, "cases.reveal"),
+        "can_delete": role_can(me.role, "cases.delete"),
+        "link_form": extra.pop("link_form", None) or LinkForm(),
+        **extra,
+    }
+    return render(request, "incidents/detail.html", context, status=status)
+
+
+@require_GET
+def detail_view(request: HttpRequest, org_slug: str, case_id: str, incident_id: str) -> HttpResponse:
+    return _detail(request, access_incident(_me(request), incident_id, _case(request, case_id)))
+
+
+def reveal_view(request: HttpRequest, org_slug: str, case_id: str, incident_id: str) -> HttpResponse:
+    """Values are shown in this response only: never kept in the session or put in a URL."""
+    incident = access_incident(_me(request), incident_id, _case(request, case_id))
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, incident, status=400, reveal_error=True)
+    names = actions.do_reveal(_me(request), incident, form.cleaned_data["field"])
+    try:
+        revealed = _open(incident, names)
+    except DecryptionError:
+        actions.do_note_decryption_failure(_me(request), incident, names)
+        return _detail(request, incident, undecryptable=True)
+    return _detail(request, incident, revealed)
+
+
+def link_view(request: HttpRequest, org_slug: str, case_id: str, incident_id: str) -> HttpResponse:
+    # Need to know is checked before the method, so a GET answers 404 to those who may not know.
+    incident = access_incident(_me(request), incident_id, _case(request, case_id))
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = LinkForm(request.POST)
+    if form.is_valid():
+        try:
+            other = access_incident(_me(request), form.cleaned_data["to_incident"])
+        except Http404:
+            form.add_error("to_incident", _("No incident with this identifier that you may see."))
+        else:
+            try:
+                actions.do_link_incidents(_me(request), incident, other, form.cleaned_data["kind"])
+            except ValidationError as error:
+                form.add_error(None, error.messages[0])
+    if form.errors:
+        return _detail(request, incident, status=400, link_form=form)
+    messages.success(request, _("Incidents linked."))
+    return redirect("incidents:detail", org_slug=org_slug, case_id=incident.case_id, incident_id=incident.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def delete_view(request: HttpRequest, org_slug: str, case_id: str, incident_id: str) -> HttpResponse:
+    incident = access_incident(_me(request), incident_id, _case(request, case_id))
+    if request.method == "POST":
+        actions.do_delete_incident(_me(request), incident)
+        messages.success(request, _("Incident deleted. Its protected details can no longer be read."))
+        return redirect("incidents:list", org_slug=org_slug)
+    return render(request, "incidents/delete.html", {"incident": incident, "case": incident.case})

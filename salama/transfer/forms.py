@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+from .kinds import EMPTY, KINDS, ImportKind
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What the file holds"), choices=[(k.code, k.label) for k in KINDS.values()])
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("CSV in UTF-8, or Excel (.xlsx). The first row names the columns."),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = min(MAX_FILE_BYTES, settings.MAX_REQUEST_BYTES)
+        if upload.size > limit:
+            raise forms.ValidationError(_("The file is larger than %(max)s.") % {"max": filesizeformat(limit)})
+        return upload
+
+
+class MappingForm(forms.Form):
+    save_as = forms.CharField(
+        label=_("Save these choices as"),
+        max_length=100,
+        required=False,
+        help_text=_("Optional. A name to reuse these column choices with the next file."),
+    )
+
+    def __init__(self, *args: Any, kind: ImportKind, headers: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", _("(nothing)")), *[(header, header) for header in headers]]
+        self.kind = kind
+        for spec in kind.fields:
+            self.fields[f"field_{spec.name}"] = forms.ChoiceField(
+                label=spec.label, choices=choices, required=spec.required
+            )
+        self.order_fields([f"field_{spec.name}" for spec in kind.fields])
+
+    def mapping(self) -> dict[str, str]:
+        return {
+            spec.name: self.cleaned_data[f"field_{spec.name}"]
+            for spec in self.kind.fields
+            if self.cleaned_data.get(f"field_{spec.name}")
+        }
+
+
+class VocabForm(forms.Form):
+    """One choice per unknown value: a known term, or "leave empty"."""
+
+    def __init__(
+        self, *args: Any, kind: ImportKind, unknown: dict[str, list[str]], chosen: dict[str, Any], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.slots: list[tuple[str, str, str]] = []
+        for name, values in unknown.items():
+            spec = kind.field(name)
+            choices = [("", _("(choose)")), (EMPTY, _("Leave empty")), *kind.choices(name)]
+            for index, value in enumerate(values):
+                key = f"{name}__{index}"
+                self.fields[key] = forms.ChoiceField(
+                    label=f"{spec.label}: “{value}”",
+                    choices=choices,
+                    required=False,
+                    initial=chosen.get(name, {}).get(value.casefold(), ""),
+                )
+                self.slots.append((key, name, value))
+
+    def choices(self) -> dict[str, dict[str, str]]:
+        result: dict[str, dict[str, str]] = {}
+        for key, name, value in self.slots:
+            if self.cleaned_data.get(key):
+                result.setdefault(name, {})[value] = self.cleaned_data[key]
+        return result
+
+
+class ExportForm(forms.Form):
+    format = forms.ChoiceField(
+        label=_("Format"), choices=[("csv", "CSV"), ("xlsx", _("Excel (.xlsx)")), ("json", "JSON")]
+    )
+    deidentified = forms.BooleanField(
+        label=_("De-identified"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "No protected details; public names replaced by pseudonyms; dates to the month; places to country"
+            " and region. A full export needs the right to reveal and a fresh confirmation with your second factor."
+        ),
+    )

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "transfer"
+base = "o/<slug:org_slug>/import/"
+one = base + "<uuid:batch_id>/"
+urlpatterns = [
+    path(base, views.import_start_view, name="import_start"),
+    path(one, views.import_batch_view, name="import_batch"),
+    path(one + "mapping/", views.import_mapping_view, name="import_mapping"),
+    path(one + "terms/", views.import_terms_view, name="import_terms"),
+    path(one + "preview/", views.import_preview_view, name="import_preview"),
+    path(one + "run/", views.import_run_view, name="import_run"),
+    path(one + "cancel/", views.import_cancel_view, name="import_cancel"),
+    path("o/<slug:org_slug>/export/", views.export_view, name="export"),
+]

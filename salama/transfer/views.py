@@ -1,0 +1,195 @@
+"""Import (upload, columns, terms, preview and dry run, confirm, progress) and export pages.
+All work with JavaScript off."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from salama.accounts.views import needs_step_up
+from salama.core.permissions import role_can
+from salama.defenders.access import DefenderFilters
+from salama.defenders.forms import DefenderFilterForm
+from salama.orgs.models import Membership, Organization
+
+from . import actions
+from .access import access_batch, access_mapping, batches_of, mappings_of
+from .export import do_export
+from .forms import ExportForm, MappingForm, UploadForm, VocabForm
+from .kinds import auto_mapping, unknown_values
+from .models import ImportBatch
+from .reading import FileError
+
+MAX_ERRORS_SHOWN = 500
+
+
+def _org(request: HttpRequest) -> Organization:
+    return request.org  # type: ignore[attr-defined,no-any-return]
+
+
+def _me(request: HttpRequest) -> Membership:
+    return request.membership  # type: ignore[attr-defined,no-any-return]
+
+
+def _closed(request: HttpRequest, batch: ImportBatch) -> HttpResponse | None:
+    if batch.is_open:
+        return None
+    return redirect("transfer:import_batch", org_slug=_org(request).slug, batch_id=batch.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def import_start_view(request: HttpRequest, org_slug: str) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    context = {"form": form, "batches": batches_of(_org(request))[:20]}
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "transfer/start.html", context, status=400)
+        upload = form.cleaned_data["file"]
+        try:
+            batch = actions.do_upload(_me(request), form.cleaned_data["kind"], upload.name, upload.read())
+        except FileError as error:
+            form.add_error("file", str(error))
+            return render(request, "transfer/start.html", context, status=400)
+        return redirect("transfer:import_mapping", org_slug=org_slug, batch_id=batch.pk)
+    return render(request, "transfer/start.html", context)
+
+
+@require_GET
+def import_batch_view(request: HttpRequest, org_slug: str, batch_id: str) -> HttpResponse:
+    batch = access_batch(_org(request), batch_id)
+    if batch.is_open:
+        return redirect("transfer:import_mapping", org_slug=org_slug, batch_id=batch.pk)
+    return render(request, "transfer/batch.html", {"batch": batch})
+
+
+@require_http_methods(["GET", "POST"])
+def import_mapping_view(request: HttpRequest, org_slug: str, batch_id: str) -> HttpResponse:
+    org = _org(request)
+    batch = access_batch(org, batch_id)
+    if (closed := _closed(request, batch)) is not None:
+        return closed
+    kind = actions.kind_of(batch)
+    headers = batch.table.get("headers", [])
+    saved = mappings_of(org, batch.kind)
+    initial = batch.mapping or auto_mapping(kind, headers)
+    if request.GET.get("saved", "").isdigit():
+        initial = access_mapping(org, batch.kind, request.GET["saved"]).mapping
+    form = MappingForm(
+        request.POST or None,
+        kind=kind,
+        headers=headers,
+        initial={f"field_{name}": column for name, column in initial.items() if column in headers},
+    )
+    context = {"batch": batch, "form": form, "saved": saved, "headers": headers, "sample": batch.table["rows"][:3]}
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "transfer/mapping.html", context, status=400)
+        try:
+            actions.do_set_mapping(_me(request), batch, form.mapping(), form.cleaned_data["save_as"].strip())
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+            return redirect("transfer:import_batch", org_slug=org_slug, batch_id=batch.pk)
+        if unknown_values(kind, batch.table, batch.mapping):
+            return redirect("transfer:import_terms", org_slug=org_slug, batch_id=batch.pk)
+        return redirect("transfer:import_preview", org_slug=org_slug, batch_id=batch.pk)
+    return render(request, "transfer/mapping.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def import_terms_view(request: HttpRequest, org_slug: str, batch_id: str) -> HttpResponse:
+    batch = access_batch(_org(request), batch_id)
+    if (closed := _closed(request, batch)) is not None:
+        return closed
+    kind = actions.kind_of(batch)
+    unknown = unknown_values(kind, batch.table, batch.mapping)
+    form = VocabForm(request.POST or None, kind=kind, unknown=unknown, chosen=batch.vocab_map)
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "transfer/terms.html", {"batch": batch, "form": form}, status=400)
+        actions.do_set_vocab_map(_me(request), batch, form.choices())
+        return redirect("transfer:import_preview", org_slug=org_slug, batch_id=batch.pk)
+    return render(request, "transfer/terms.html", {"batch": batch, "form": form})
+
+
+@require_GET
+def import_preview_view(request: HttpRequest, org_slug: str, batch_id: str) -> HttpResponse:
+    """The dry run: every row checked, what confirming would do counted, nothing written."""
+    batch = access_batch(_org(request), batch_id)
+    if (closed := _closed(request, batch)) is not None:
+        return closed
+    results = actions.preview(batch)
+    errors = [result for result in results if result.errors][:MAX_ERRORS_SHOWN]
+    context = {"batch": batch, "summary": actions.summary(batch, results), "errors": errors}
+    return render(request, "transfer/preview.html", context)
+
+
+@require_POST
+def import_run_view(request: HttpRequest, org_slug: str, batch_id: str) -> HttpResponse:
+    batch = access_batch(_org(request), batch_id)
+    try:
+        background = actions.do_start_import(_me(request), batch)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("transfer:import_batch", org_slug=org_slug, batch_id=batch.pk)
+    if background:
+        messages.success(request, _("The import is running. This page shows how far it has got."))
+    else:
+        messages.success(request, _("Imported."))
+    return redirect("transfer:import_batch", org_slug=org_slug, batch_id=batch.pk)
+
+
+@require_POST
+def import_cancel_view(request: HttpRequest, org_slug: str, batch_id: str) -> HttpResponse:
+    batch = access_batch(_org(request), batch_id)
+    try:
+        actions.do_cancel(_me(request), batch)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("Import cancelled. The uploaded file was destroyed."))
+    return redirect("transfer:import_start", org_slug=org_slug)
+
+
+def _filters(form: DefenderFilterForm) -> DefenderFilters:
+    data = form.cleaned_data
+    return DefenderFilters(data["kind"], data["sector"], data["gender"], data["country"], data["text"].strip())
+
+
+@require_http_methods(["GET", "POST"])
+def export_view(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Filters come from the list page's query string; the export itself is a POST."""
+    data: Any = request.POST if request.method == "POST" else request.GET
+    filter_form = DefenderFilterForm(data or None)
+    export_form = ExportForm(request.POST or None)
+    me = _me(request)
+    context = {"filter_form": filter_form, "export_form": export_form, "can_reveal": role_can(me.role, "defenders.reveal")}
+    if request.method == "GET":
+        return render(request, "transfer/export.html", context)
+    if not (export_form.is_valid() and (not filter_form.is_bound or filter_form.is_valid())):
+        return render(request, "transfer/export.html", context, status=400)
+    deidentified = export_form.cleaned_data["deidentified"]
+    if not deidentified:
+        decision = role_can(me.role, "defenders.reveal")
+        if not decision:
+            return render(request, "denied.html", {"reason": decision.reason}, status=403)
+        if needs_step_up(request):
+            # Back to this page with the same filters once the second factor is confirmed.
+            query = {key: value for key, value in request.POST.items() if key in filter_form.fields and value}
+            back = reverse("transfer:export", kwargs={"org_slug": org_slug})
+            back = f"{back}?{urlencode(query)}" if query else back
+            return redirect(f"{reverse('accounts:confirm')}?{urlencode({'next': back})}")
+    filters = _filters(filter_form) if filter_form.is_bound else DefenderFilters()
+    export = do_export(me, filters, export_form.cleaned_data["format"], deidentified=deidentified)
+    response = HttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
