@@ -4,6 +4,11 @@ Need to know (ARCHITECTURE.md rule 5): roles in `TEAM_ONLY_ROLES` see only the c
 they are on; the other roles see every case of their organisation. A case that is missing, in
 another organisation or outside a person's need to know is the same 404, so a reference cannot
 be probed.
+
+Another organisation sees a case only through an active sharing grant (`salama.sharing`), in its
+own URL space and within the grant's scope: `access_shared_case` is the partner's single door,
+and `access_case` never opens for a partner, so nothing written through it can reach a shared
+case.
 """
 
 from __future__ import annotations
@@ -14,12 +19,15 @@ from typing import Any
 from uuid import UUID
 
 from django.db import models
-from django.db.models import QuerySet, Value, When
+from django.db.models import Exists, OuterRef, QuerySet, Value, When
 from django.http import Http404
+from django.utils import timezone
 
 from salama.accounts.models import User
-from salama.core.permissions import TEAM_ONLY_ROLES
+from salama.core.permissions import LEADS, TEAM_ONLY_ROLES
+from salama.defenders.models import Consent
 from salama.orgs.models import Membership, Organization
+from salama.sharing.models import VIEW, SharingGrant, scope_allows
 from salama.vocab.access import access_vocabulary, terms_of
 from salama.vocab.models import Term
 
@@ -110,6 +118,60 @@ def access_case(user: Any, org: Organization, case_id: Any) -> Case:
     if case is None:
         raise Http404
     return case
+
+
+def active_grants() -> QuerySet[SharingGrant]:
+    """Grants in effect now: not revoked, not expired, and every defender of the case still
+    consents to sharing with the partner. Decided per query, so a withdrawn consent, a defender
+    added without consent, or an expiry all take effect on the very next request."""
+    consenting = Consent.objects.filter(
+        defender_id=OuterRef("defender_id"),
+        scope=Consent.Scope.SHARE_WITH_ORGANISATION,
+        organization_id=OuterRef(OuterRef("to_organization_id")),
+        withdrawn_on__isnull=True,
+    )
+    lacking = Case.defenders.through.objects.filter(case_id=OuterRef("case_id")).filter(~Exists(consenting))
+    return SharingGrant.objects.filter(revoked_at__isnull=True, expires_at__gt=timezone.now()).filter(~Exists(lacking))
+
+
+def grants_for(membership: Membership) -> QuerySet[SharingGrant]:
+    """The active grants a partner member benefits from: the partner's admins and coordinators,
+    and anyone the sharing organisation named as a recipient."""
+    queryset = active_grants().filter(to_organization_id=membership.organization_id)
+    if membership.role not in LEADS:
+        queryset = queryset.filter(recipients=membership.user_id)
+    return queryset
+
+
+def shared_cases(membership: Membership) -> QuerySet[Case]:
+    return (
+        Case.objects.filter(pk__in=grants_for(membership).values("case_id"))
+        .exclude(organization_id=membership.organization_id)
+        .select_related("organization")
+        .order_by("-opened_on", "reference")
+    )
+
+
+def access_shared_case(
+    user: Any, org: Organization, case_id: Any, capability: str = VIEW
+) -> tuple[Case, list[SharingGrant]]:
+    """A case shared with `org`, and the grants that allow `capability` on it; 404 for a case
+    never shared, a grant revoked or expired, consent withdrawn, or a capability outside scope."""
+    membership = Membership.objects.filter(user=user, organization=org).first() if user is not None else None
+    if membership is None:
+        raise Http404
+    try:
+        UUID(str(case_id))
+    except ValueError:
+        raise Http404 from None
+    grants = [
+        grant
+        for grant in grants_for(membership).filter(case_id=case_id).select_related("case", "from_organization")
+        if scope_allows(grant.scope, capability)
+    ]
+    if not grants or grants[0].case.organization_id == membership.organization_id:
+        raise Http404
+    return grants[0].case, grants
 
 
 def notes_of(case: Case) -> QuerySet[CaseNote]:

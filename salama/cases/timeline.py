@@ -32,6 +32,12 @@ def describe(event: TimelineEvent) -> str:
     if event.kind == "case.team_member_added":
         values["member"] = details.get("member", "")
         return _("%(who)s added %(member)s to the team.") % values
+    if event.kind == "case.shared":
+        values["partner"] = details.get("partner", "")
+        return _("%(who)s shared the case with %(partner)s.") % values
+    if event.kind == "case.share_revoked":
+        values["partner"] = details.get("partner", "")
+        return _("%(who)s stopped sharing the case with %(partner)s.") % values
     if event.kind == "case.team_member_removed":
         values["member"] = details.get("member", "")
         return _("%(who)s removed %(member)s from the team.") % values

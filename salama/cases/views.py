@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from salama.core.encryption import DecryptionError
 from salama.core.permissions import role_can
 from salama.orgs.models import Membership, Organization
+from salama.sharing.access import grants_of
 
 from . import actions
 from .access import NOTES, SUMMARY, CaseFilters, access_case, cases_for, notes_of, timeline_of
@@ -149,6 +150,8 @@ def _page(
         "can_reveal": role_can(me.role, "cases.reveal"),
         "can_manage_team": role_can(me.role, "cases.manage_team"),
         "can_delete": role_can(me.role, "cases.delete"),
+        "can_share": (can_share := role_can(me.role, "cases.share")),
+        "grants": grants_of(case) if can_share else [],
         "status_form": extra.pop("status_form", None) or StatusForm(prefix="status", initial={"status": case.status}),
         "team_form": extra.pop("team_form", None) or TeamForm(prefix="team", org=_org(request)),
         "note_form": extra.pop("note_form", None) or NoteForm(prefix="note"),

@@ -103,3 +103,13 @@ def sector_terms() -> QuerySet[Term]:
         return terms_of(access_vocabulary(SECTORS_VOCABULARY))
     except Http404:
         return Term.objects.none()
+
+
+def shared_defenders(user: Any, org: Organization, case_id: Any, capability: str) -> tuple[QuerySet[Defender], Any]:
+    """A partner's view of the defenders of a shared case, and the grant that allows
+    `capability` on them (public fields: sharing.models.VIEW; encrypted ones: REVEAL); 404
+    otherwise. Imported late: case access itself reads defenders' consents."""
+    from salama.cases.access import access_shared_case
+
+    case, grants = access_shared_case(user, org, case_id, capability)
+    return _with_presence(case.defenders.all()).order_by("public_name", "pk"), grants[0]

@@ -66,7 +66,13 @@ def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     filter_form = DefenderFilterForm(request.GET or None)
     search_form = ExactSearchForm(request.POST or None)
     can_edit = role_can(_me(request).role, "defenders.edit")
-    context: dict[str, Any] = {"filter_form": filter_form, "search_form": search_form, "can_edit": can_edit}
+    context: dict[str, Any] = {
+        "filter_form": filter_form,
+        "search_form": search_form,
+        "can_edit": can_edit,
+        # Import and export are given to the same roles; the pages check each on its own.
+        "can_transfer": role_can(_me(request).role, "defenders.import"),
+    }
     if request.method == "POST":
         if not search_form.is_valid():
             return render(request, "defenders/list.html", context, status=400)

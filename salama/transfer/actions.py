@@ -55,7 +55,7 @@ def do_upload(actor: Membership, kind: str, name: str, content: bytes) -> Import
         organization=actor.organization,
         kind=kind,
         file_name=name[:200],
-        table=table,
+        table=table,  # type: ignore[misc]  # encrypted JSON: typed as its text column
         row_count=len(table["rows"]),
         created_by=actor.user,
     )
@@ -143,7 +143,9 @@ def do_start_import(actor: Membership, batch: ImportBatch) -> bool:
     background = valid > BACKGROUND_THRESHOLD
     with transaction.atomic():
         # Conditional, so a double submit starts the import once.
-        started = ImportBatch.objects.filter(pk=batch.pk, state__in=[ImportBatch.State.UPLOADED, ImportBatch.State.MAPPED])
+        started = ImportBatch.objects.filter(
+            pk=batch.pk, state__in=[ImportBatch.State.UPLOADED, ImportBatch.State.MAPPED]
+        )
         if not started.update(state=ImportBatch.State.QUEUED, total=valid, done=0):
             raise ValidationError(_("This import has already run or was cancelled."))
         if background:

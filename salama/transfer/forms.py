@@ -41,7 +41,7 @@ class MappingForm(forms.Form):
         self.kind = kind
         for spec in kind.fields:
             self.fields[f"field_{spec.name}"] = forms.ChoiceField(
-                label=spec.label, choices=choices, required=spec.required
+                label=str(spec.label), choices=choices, required=spec.required
             )
         self.order_fields([f"field_{spec.name}" for spec in kind.fields])
 

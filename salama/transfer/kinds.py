@@ -197,7 +197,10 @@ def _check(spec: FieldSpec, raw: str, known: dict[str, str], chosen: dict[str, s
             return known[folded]
         if folded in chosen:
             return "" if chosen[folded] == EMPTY else chosen[folded]
-        errors.append(_("%(field)s: “%(value)s” is not a known term; match it or leave it empty.") % {"field": label, "value": value[:100]})
+        errors.append(
+            _("%(field)s: “%(value)s” is not a known term; match it or leave it empty.")
+            % {"field": label, "value": value[:100]}
+        )
         return None
 
     if spec.type == "choice":
@@ -208,7 +211,10 @@ def _check(spec: FieldSpec, raw: str, known: dict[str, str], chosen: dict[str, s
     if spec.type == "lines":
         items = split_list(raw)
         if any(len(item) > spec.max_length for item in items):
-            errors.append(_("%(field)s: an item is longer than %(count)d characters.") % {"field": label, "count": spec.max_length})
+            errors.append(
+                _("%(field)s: an item is longer than %(count)d characters.")
+                % {"field": label, "count": spec.max_length}
+            )
         return items
     if spec.max_length and len(raw) > spec.max_length:
         errors.append(_("%(field)s: longer than %(count)d characters.") % {"field": label, "count": spec.max_length})
@@ -243,7 +249,9 @@ def _valid_date(raw: str) -> bool:
     return True
 
 
-def validate(kind: ImportKind, table: dict[str, Any], mapping: dict[str, str], vocab_map: dict[str, Any]) -> list[RowResult]:
+def validate(
+    kind: ImportKind, table: dict[str, Any], mapping: dict[str, str], vocab_map: dict[str, Any]
+) -> list[RowResult]:
     """Check every row; nothing is written. Errors never repeat a protected value."""
     headers = table.get("headers", [])
     columns = {name: headers.index(column) for name, column in mapping.items() if column in headers}
@@ -256,7 +264,9 @@ def validate(kind: ImportKind, table: dict[str, Any], mapping: dict[str, str], v
                 continue
             index = columns[spec.name]
             raw = row[index].strip() if index < len(row) else ""
-            result.values[spec.name] = _check(spec, raw, known.get(spec.name, {}), vocab_map.get(spec.name, {}), result.errors)
+            result.values[spec.name] = _check(
+                spec, raw, known.get(spec.name, {}), vocab_map.get(spec.name, {}), result.errors
+            )
         if not result.values.get("public_name"):
             result.errors.append(_("%(field)s is missing.") % {"field": kind.field("public_name").label})
         result.external_id = result.values.get("external_id", "")

@@ -53,7 +53,9 @@ def _table(rows: list[list[str]]) -> dict[str, Any]:
     if not rows:
         raise FileError(_("The file is empty."))
     if len(rows) - 1 > MAX_ROWS:
-        raise FileError(_("The file has more than %(count)d rows. Split it and import each part.") % {"count": MAX_ROWS})
+        raise FileError(
+            _("The file has more than %(count)d rows. Split it and import each part.") % {"count": MAX_ROWS}
+        )
     width = min(max(len(row) for row in rows), MAX_COLUMNS)
     padded = [(row + [""] * width)[:width] for row in rows]
     return {"headers": _unique_headers(padded[0]), "rows": padded[1:]}
@@ -64,7 +66,7 @@ def read_csv(content: bytes) -> dict[str, Any]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise FileError(
-            _("This file is not in UTF-8. In your spreadsheet program, save it as \"CSV UTF-8\" and upload it again.")
+            _('This file is not in UTF-8. In your spreadsheet program, save it as "CSV UTF-8" and upload it again.')
         ) from None
     sample = text[:10_000]
     try:

@@ -170,7 +170,11 @@ def export_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     filter_form = DefenderFilterForm(data or None)
     export_form = ExportForm(request.POST or None)
     me = _me(request)
-    context = {"filter_form": filter_form, "export_form": export_form, "can_reveal": role_can(me.role, "defenders.reveal")}
+    context = {
+        "filter_form": filter_form,
+        "export_form": export_form,
+        "can_reveal": role_can(me.role, "defenders.reveal"),
+    }
     if request.method == "GET":
         return render(request, "transfer/export.html", context)
     if not (export_form.is_valid() and (not filter_form.is_bound or filter_form.is_valid())):
