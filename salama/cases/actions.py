@@ -22,6 +22,7 @@ from salama.accounts.models import User
 from salama.audit.actions import record
 from salama.core.permissions import role_can
 from salama.orgs.models import Membership, Organization
+from salama.revisions.actions import record_revision, snapshot
 
 from .access import REVEALABLE, visible_cases
 from .models import Case, CaseNote, TimelineEvent
@@ -142,6 +143,7 @@ def do_open_case(
         loggable=CASE_LOGGABLE,
     )
     _event(case, actor, "case.opened", reference=case.reference, priority=priority)
+    record_revision(actor, case, {})
     return case
 
 
@@ -151,6 +153,7 @@ def do_update_case(actor: Membership, case: Case, **fields: Any) -> Case:
     _require(actor, "cases.edit")
     _may_know(actor, case)
     before = Case.objects.get(pk=case.pk)
+    revision_base = snapshot(before, list(fields))
     changes: dict[str, tuple[Any, Any]] = {}
     if "defenders" in fields:
         defenders = _check_defenders(actor, fields.pop("defenders"))
@@ -184,6 +187,7 @@ def do_update_case(actor: Membership, case: Case, **fields: Any) -> Case:
         loggable=CASE_LOGGABLE,
     )
     _event(case, actor, "case.updated", fields=sorted(changes))
+    record_revision(actor, case, revision_base, list(revision_base))
     return case
 
 
@@ -201,6 +205,7 @@ def do_change_status(actor: Membership, case: Case, status: str, closed_reason: 
     if status == case.status and closed_reason == case.closed_reason:
         raise ValidationError({"status": _("The case already has this status.")})
     old = (case.status, case.closed_reason, case.closed_on)
+    revision_base = snapshot(case, ["status", "closed_reason", "closed_on"])
     case.status = status
     if status == Case.Status.CLOSED:
         case.closed_reason = closed_reason
@@ -222,6 +227,7 @@ def do_change_status(actor: Membership, case: Case, status: str, closed_reason: 
         loggable=CASE_LOGGABLE,
     )
     _event(case, actor, "case.status_changed", old=old[0], new=case.status, reason=case.closed_reason)
+    record_revision(actor, case, revision_base, list(revision_base))
     return case
 
 

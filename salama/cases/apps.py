@@ -9,3 +9,7 @@ class CasesConfig(AppConfig):
         from salama.vocab.models import register_term_referrer
 
         register_term_referrer("cases.Case", "tags")
+
+        from salama.revisions.hooks import track
+
+        track("cases.Case")

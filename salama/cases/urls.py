@@ -14,5 +14,6 @@ urlpatterns = [
     path(one + "team/", views.team_view, name="team"),
     path(one + "notes/", views.note_add_view, name="note_add"),
     path(one + "reveal/", views.reveal_view, name="reveal"),
+    path(one + "history/", views.history_view, name="history"),
     path(one + "delete/", views.delete_view, name="delete"),
 ]

@@ -13,12 +13,14 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from salama.core.encryption import DecryptionError
 from salama.core.permissions import role_can
 from salama.orgs.models import Membership, Organization
+from salama.revisions.views import history_response
 from salama.sharing.access import grants_of
 
 from . import actions
@@ -242,6 +244,21 @@ def note_add_view(request: HttpRequest, org_slug: str, case: Case) -> HttpRespon
             messages.success(request, _("Note added."))
             return redirect("cases:detail", org_slug=org_slug, case_id=case.pk)
     return _page(request, case, status=400, note_form=form)
+
+
+@case_view(["GET", "POST"])
+def history_view(request: HttpRequest, org_slug: str, case: Case) -> HttpResponse:
+    """Revisions of the case; POST reveals the encrypted changes (audited), as on the case page."""
+    here = reverse("cases:history", args=[org_slug, case.pk])
+    return history_response(
+        request,
+        case,
+        reveal_permission="cases.reveal",
+        reveal_action="case.revealed",
+        target=("case", case.pk),
+        back_url=reverse("cases:detail", args=[org_slug, case.pk]),
+        reveal_url=here,
+    )
 
 
 @case_view(["GET", "POST"])

@@ -56,6 +56,7 @@ PERMISSIONS: dict[str, Permission] = {
         Permission("cases.reveal", EDITORS, _("Viewers cannot reveal a case's summary or notes.")),
         Permission("cases.manage_team", LEADS, _("Only admins and coordinators can change a case team.")),
         Permission("cases.delete", MANAGERS, _("Only organisation admins can delete a case.")),
+        Permission("cases.share", LEADS, _("Only admins and coordinators can share a case with another organisation.")),
     ]
 }
 
@@ -186,6 +187,7 @@ ROUTE_POLICIES: dict[str, Policy] = {
     "cases:list": org("cases.view"),
     "cases:create": org("cases.edit"),
     "cases:detail": org("cases.view"),
+    "cases:history": org("cases.view"),
     "cases:edit": org("cases.edit"),
     "cases:status": org("cases.edit"),
     "cases:team": org("cases.manage_team"),
@@ -206,6 +208,15 @@ ROUTE_POLICIES: dict[str, Policy] = {
     "evidence:download": org("cases.view"),  # the original also needs cases.reveal (checked in the action)
     "evidence:reveal": org("cases.reveal"),
     "evidence:delete": org("cases.delete"),
+    # sharing: the sharing organisation grants and revokes; the partner reads in its own URL
+    # space, where salama.cases.access.access_shared_case decides (grant, scope, consent)
+    "sharing:grant": org("cases.share"),
+    "sharing:revoke": org("cases.share"),
+    "sharing:shared_list": org("cases.view"),
+    "sharing:shared_detail": org("cases.view"),
+    "sharing:shared_reveal": org("cases.view"),
+    "sharing:shared_incident": org("cases.view"),
+    "sharing:shared_evidence": org("cases.view"),
 }
 
 # Django's static-file and API views carry their own checks (static files are public assets;

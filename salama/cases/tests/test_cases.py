@@ -389,3 +389,20 @@ def test_api_create_update_and_open_through_the_ui(cast, as_user):
     )
     assert response.status_code == 302
     assert Case.objects.filter(title="Por web", team=cast.a_caseworker_other).exists()
+
+
+
+
+def test_case_changes_keep_revisions_shown_on_the_history_page(cast, as_user):
+    from salama.revisions.access import revisions_of
+
+    case = team_case(cast)
+    coordinator = cast.membership("a_coordinator")
+    actions.do_update_case(coordinator, case, title="Renamed", summary="A secret summary")
+    actions.do_change_status(coordinator, case, Case.Status.ACTIVE)
+    history = list(revisions_of(case))
+    assert [r.number for r in history] == [3, 2, 1]
+    assert set(history[1].fields) == {"title", "summary"}
+    page = as_user(cast.a_coordinator).get(url("history", cast, case.pk)).content.decode()
+    assert "Renamed" in page and "A secret summary" not in page
+    assert as_user(cast.a_caseworker_other).get(url("history", cast, case.pk)).status_code == 404
