@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "salama.orgs",
     "salama.defenders",
     "salama.cases",
+    "salama.sharing",
     "salama.evidence",
     "salama.incidents",
     "salama.vocab",

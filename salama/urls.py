@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("salama.defenders.urls")),
     path("", include("salama.transfer.urls")),
     path("", include("salama.cases.urls")),
+    path("", include("salama.sharing.urls")),
     path("", include("salama.evidence.urls")),
     path("", include("salama.incidents.urls")),
     path("i18n/setlang/", set_language, name="set_language"),

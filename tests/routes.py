@@ -19,6 +19,13 @@ API_NAMESPACE = "api-1"
 class Route:
     name: str  # "namespace:name"
     params: tuple[str, ...]
+    # In a partner's URL space (/o/<partner>/shared/...): the organisation in the URL is B, and
+    # what B may see there follows the sample sharing grant from A.
+    partner: bool = False
+
+
+# Where a partner reads what another organisation shared with it, in the UI and the API.
+PARTNER_SPACE = re.compile(r"/shared(?:-cases)?(?:/|$)")
 
 
 def _walk(patterns: list[Any], namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
@@ -42,7 +49,7 @@ def web_routes() -> list[Route]:
             raise AssertionError(f"route {pattern.pattern} has no name, so it can have no policy")
         name = f"{namespace}:{pattern.name}" if namespace else pattern.name
         params = tuple(re.findall(r"<(?:\w+:)?(\w+)>", str(pattern.pattern)))
-        routes[name] = Route(name, params)
+        routes[name] = Route(name, params, bool(PARTNER_SPACE.search("/" + str(pattern.pattern))))
     return sorted(routes.values(), key=lambda route: route.name)
 
 
@@ -152,6 +159,56 @@ def _import_batch(cast: Cast) -> Any:
     return do_upload(cast.membership("a_admin"), "defenders", "sample.csv", b"public_name\nSample imported\n")
 
 
+def _grant(cast: Cast) -> Any:
+    """The sample sharing grant: the sample case, from A to B, full record with evidence (so
+    every partner route is in scope), with the consent to share with B that a grant needs."""
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from salama.defenders.actions import do_record_consent
+    from salama.sharing.actions import do_share_case
+    from salama.sharing.models import Scope, SharingGrant
+
+    existing = SharingGrant.objects.filter(case__organization=cast.org_a, to_organization=cast.org_b).first()
+    if existing is not None:
+        return existing
+    admin = cast.membership("a_admin")
+    case = _case(cast)
+    _evidence(cast)
+    _incident(cast)
+    do_record_consent(
+        admin, _defender(cast), scope="share_with_organisation", organization=cast.org_b, given_on=date(2024, 5, 1)
+    )
+    return do_share_case(
+        admin,
+        case,
+        to_organization=cast.org_b,
+        scope=Scope.FULL_RECORD_WITH_EVIDENCE,
+        purpose="Sample referral",
+        expires_at=timezone.now() + timedelta(days=30),
+    )
+
+
+# The states of the sample grant the matrix is run in; only "active" lets B in.
+GRANT_STATES = ("active", "expired", "revoked")
+
+
+def set_grant_state(cast: Cast, state: str) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from salama.sharing.actions import do_revoke_grant
+    from salama.sharing.models import SharingGrant
+
+    grant = _grant(cast)
+    if state == "expired":  # no action makes a grant that already ended: set the date directly
+        SharingGrant.objects.filter(pk=grant.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    elif state == "revoked":
+        do_revoke_grant(cast.membership("a_admin"), grant)
+
+
 # Who is on the sample case's team: the route matrix reads this to expect 404 for the others.
 CASE_TEAM = frozenset({"a_caseworker_team"})
 
@@ -176,12 +233,18 @@ SAMPLES: dict[str, Callable[[Cast], Any]] = {
     "incident_id": lambda cast: _incident(cast).pk,
     "user_id": lambda cast: cast.a_caseworker_team.pk,
     "batch_id": lambda cast: _import_batch(cast).pk,
+    "grant_id": lambda cast: _grant(cast).pk,
 }
 
 
 def url_for(route: Route, cast: Cast) -> str:
     kwargs = {}
+    if route.partner:
+        _grant(cast)
     for param in route.params:
+        if param == "org_slug" and route.partner:
+            kwargs[param] = cast.org_b.slug
+            continue
         if param == "token" and route.name.startswith("accounts:password_reset"):
             kwargs[param] = "set-password"
             continue

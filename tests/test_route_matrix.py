@@ -16,15 +16,17 @@ from django.test import Client
 from django.urls import include, path
 
 from salama.api.policies import API_POLICIES
-from salama.core.permissions import PERMISSIONS, ROUTE_POLICIES, TEAM_ONLY_ROLES, Policy
+from salama.core.permissions import LEADS, PERMISSIONS, ROUTE_POLICIES, TEAM_ONLY_ROLES, Policy
 from salama.core.testing import ROLES, bearer, sign_in
 
-from .routes import CASE_TEAM, SAMPLES, web_routes
+from .routes import CASE_TEAM, GRANT_STATES, PARTNER_SPACE, SAMPLES, set_grant_state, web_routes
 
 ACTORS = [None, *(f"{org}_{role}" for org in "ab" for role in ROLES), "outsider", "operator"]
 
 
-def expected(policy: Policy, actor: str | None, params: Iterable[str] = ()) -> str:
+def expected(
+    policy: Policy, actor: str | None, params: Iterable[str] = (), partner: bool = False, grant: str = "active"
+) -> str:
     if policy.kind == "public":
         return "allowed"
     if actor is None:
@@ -33,6 +35,8 @@ def expected(policy: Policy, actor: str | None, params: Iterable[str] = ()) -> s
         return "allowed"
     if policy.kind == "operator":
         return "allowed" if actor == "operator" else "forbidden"
+    if partner:
+        return _expected_partner(policy, actor, set(params), grant)
     if not actor.startswith("a_"):  # the sample organisation is A: everyone else is a stranger
         return "not_found"
     role = ROLES[actor.removeprefix("a_")]
@@ -44,6 +48,19 @@ def expected(policy: Policy, actor: str | None, params: Iterable[str] = ()) -> s
     if {"case_id", "evidence_id", "incident_id"} & set(params) and role in TEAM_ONLY_ROLES and actor not in CASE_TEAM:
         return "not_found"
     return "allowed"
+
+
+def _expected_partner(policy: Policy, actor: str, params: Iterable[str], grant: str) -> str:
+    """B's own URL space: the sample grant from A to B names no recipients, so it reaches B's
+    admins and coordinators, and only while it is active; to everyone else the case is absent."""
+    if not actor.startswith("b_"):
+        return "not_found"
+    role = ROLES[actor.removeprefix("b_")]
+    if role not in PERMISSIONS[policy.permission].roles:
+        return "forbidden"
+    if "case_id" not in params:  # a list, filtered down to what the member may see
+        return "allowed"
+    return "allowed" if grant == "active" and role in LEADS else "not_found"
 
 
 def observed(response) -> str:  # type: ignore[no-untyped-def]
@@ -72,7 +89,7 @@ def test_web_route_matrix(route, cast):
         # GET reaches the access check even on POST-only routes (which then answer 405), so the
         # matrix changes nothing.
         response = client.get(url)
-        results[actor] = (observed(response), expected(policy, actor, route.params))
+        results[actor] = (observed(response), expected(policy, actor, route.params, route.partner))
     mismatches = {actor: pair for actor, pair in results.items() if pair[0] != pair[1]}
     assert mismatches == {}, f"{route.name} ({url}): observed != expected"
 
@@ -111,12 +128,17 @@ API_BODIES = {
     "update_incident": {"place": "Popayán"},
     "reveal_incident": {"fields": ["narrative"]},
     "upload_evidence": {"title": "x"},  # JSON, not multipart: 400 for an allowed caller, past the gate
+    # an expiry in the past: 400 for an allowed caller, past the gate, whatever day the suite runs
+    "create_case_grant": {"partner": "org-b", "scope": "summary", "purpose": "x", "expires_at": "2024-01-01T00:00:00Z"},
 }
 
 
 def api_url(route: str, cast) -> str:  # type: ignore[no-untyped-def]
     """The route with each path parameter filled from SAMPLES (records in organisation A)."""
     url = "/api/v1" + route.removeprefix("/api/v1")
+    if PARTNER_SPACE.search(route):
+        SAMPLES["grant_id"](cast)  # the grant that lets B in
+        url = url.replace("{org_slug}", cast.org_b.slug)
     for param in re.findall(r"{(\w+)}", url):
         if param not in SAMPLES:
             raise AssertionError(f"no sample for path parameter {param!r} of {route}: add one to SAMPLES")
@@ -125,9 +147,13 @@ def api_url(route: str, cast) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_api_route_matrix(cast):
+    _check_api_matrix(cast, _api_operations(Client()), "active")
+
+
+def _check_api_matrix(cast, operations, grant: str) -> None:  # type: ignore[no-untyped-def]
     client = Client()
     mismatches = {}
-    for method, route, operation_id in _api_operations(client):
+    for method, route, operation_id in operations:
         url = api_url(route, cast)
         policy = API_POLICIES[operation_id]
         body = API_BODIES.get(operation_id) if method in {"POST", "PUT", "PATCH"} else None
@@ -146,11 +172,41 @@ def test_api_route_matrix(cast):
                 **headers,
             )
             transaction.savepoint_rollback(sid)
-            want = "login" if actor is None else expected(policy, actor, re.findall(r"{(\w+)}", route))
+            params = re.findall(r"{(\w+)}", route)
+            partner = bool(PARTNER_SPACE.search(route))
+            want = "login" if actor is None else expected(policy, actor, params, partner, grant)
             got = observed(response)
             if got != want:
                 mismatches[(operation_id, actor)] = (got, want, response.status_code)
     assert mismatches == {}
+
+
+@pytest.mark.parametrize("grant", GRANT_STATES)
+@pytest.mark.parametrize("route", [r for r in web_routes() if r.partner], ids=lambda route: route.name)
+def test_shared_web_route_matrix(route, grant, cast):
+    """The partner's routes with the sample grant active, expired and revoked."""
+    from .routes import url_for
+
+    url = url_for(route, cast)
+    set_grant_state(cast, grant)
+    policy = ROUTE_POLICIES[route.name]
+    results = {}
+    for actor in ACTORS:
+        client = Client()
+        if actor:
+            sign_in(client, cast.people[actor])
+        results[actor] = (observed(client.get(url)), expected(policy, actor, route.params, True, grant))
+    mismatches = {actor: pair for actor, pair in results.items() if pair[0] != pair[1]}
+    assert mismatches == {}, f"{route.name} ({url}) with the grant {grant}: observed != expected"
+
+
+@pytest.mark.parametrize("grant", GRANT_STATES)
+def test_shared_api_route_matrix(grant, cast):
+    operations = [op for op in _api_operations(Client()) if PARTNER_SPACE.search(op[1])]
+    assert operations, "the partner's API operations are missing from the OpenAPI document"
+    SAMPLES["grant_id"](cast)
+    set_grant_state(cast, grant)
+    _check_api_matrix(cast, operations, grant)
 
 
 def test_a_route_without_a_policy_is_refused(cast, as_user, settings):

@@ -97,6 +97,7 @@ from salama.defenders.api import router as defenders_router  # noqa: E402
 from salama.evidence.api import router as evidence_router  # noqa: E402
 from salama.incidents.api import router as incidents_router  # noqa: E402
 from salama.orgs.api import router as orgs_router  # noqa: E402
+from salama.sharing.api import router as sharing_router  # noqa: E402
 from salama.vocab.api import router as vocab_router  # noqa: E402
 
 api.add_router("/", accounts_router)
@@ -105,5 +106,6 @@ api.add_router("/", vocab_router)
 api.add_router("/", audit_router)
 api.add_router("/", defenders_router)
 api.add_router("/", cases_router)
+api.add_router("/", sharing_router)
 api.add_router("/", evidence_router)
 api.add_router("/", incidents_router)

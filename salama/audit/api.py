@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
+from salama.api.errors import ERRORS
 from salama.api.pagination import PageNumberPagination
 from salama.api.policies import requires
 
@@ -26,7 +27,11 @@ class AuditEntryOut(Schema):
     entry_hash: str
 
 
-@router.get("/organizations/{org_slug}/audit", response=list[AuditEntryOut], summary="The organisation's audit log")
+@router.get(
+    "/organizations/{org_slug}/audit",
+    response={200: list[AuditEntryOut], **ERRORS},
+    summary="The organisation's audit log",
+)
 @paginate(PageNumberPagination)
 @requires("audit.view")
 def list_audit_entries(  # type: ignore[no-untyped-def]

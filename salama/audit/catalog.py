@@ -53,6 +53,12 @@ ACTIONS: dict[str, Promise] = {
     "case.revealed": _("Case's protected details revealed"),
     "case.deleted": _("Case deleted"),
     "case.decryption_failed": _("Case record could not be decrypted"),
+    "case.shared": _("Case shared with another organisation"),
+    "case.share_revoked": _("Case sharing revoked"),
+    "shared_case.viewed": _("Shared case viewed by the partner"),
+    "shared_case.revealed": _("Shared case's protected details revealed to the partner"),
+    "shared_case.incident_revealed": _("Shared incident's protected details revealed to the partner"),
+    "shared_case.evidence_downloaded": _("Shared evidence file downloaded by the partner"),
     "incident.recorded": _("Incident recorded"),
     "incident.updated": _("Incident changed"),
     "incident.linked": _("Incidents linked"),
@@ -133,6 +139,10 @@ FIELDS: dict[str, Promise] = {
     "size": _("size"),
     "original_name": _("original file name"),
     "sha256": _("SHA-256"),
+    "grant": _("sharing grant"),
+    "partner": _("partner organisation"),
+    "shared_by": _("shared by"),
+    "scope": _("scope"),
 }
 
 

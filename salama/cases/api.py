@@ -14,6 +14,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from salama.accounts.models import User
+from salama.api.errors import ERRORS
 from salama.api.pagination import PageNumberPagination
 from salama.api.policies import requires
 from salama.core.encryption import DecryptionError
@@ -160,7 +161,7 @@ def _member(request: HttpRequest, user_id: int) -> User:
     return user
 
 
-@router.get("/organizations/{org_slug}/cases", response=list[CaseOut])
+@router.get("/organizations/{org_slug}/cases", response={200: list[CaseOut], **ERRORS})
 @paginate(PageNumberPagination)
 @requires("cases.view")
 def list_cases(request: HttpRequest, org_slug: str, filters: Query[CaseFiltersIn]):  # type: ignore[no-untyped-def]
@@ -186,7 +187,7 @@ def list_cases(request: HttpRequest, org_slug: str, filters: Query[CaseFiltersIn
     )
 
 
-@router.get("/organizations/{org_slug}/cases/{case_id}", response=CaseOut)
+@router.get("/organizations/{org_slug}/cases/{case_id}", response={200: CaseOut, **ERRORS})
 @requires("cases.view")
 def get_case(request: HttpRequest, org_slug: str, case_id: UUID):  # type: ignore[no-untyped-def]
     case = _case(request, case_id)
@@ -194,14 +195,14 @@ def get_case(request: HttpRequest, org_slug: str, case_id: UUID):  # type: ignor
     return case
 
 
-@router.post("/organizations/{org_slug}/cases", response={201: CaseOut})
+@router.post("/organizations/{org_slug}/cases", response={201: CaseOut, **ERRORS})
 @requires("cases.edit")
 def create_case(request: HttpRequest, org_slug: str, payload: CaseIn):  # type: ignore[no-untyped-def]
     case = actions.do_open_case(_me(request), **_fields(request, payload))
     return Status(201, _case(request, case.pk))
 
 
-@router.patch("/organizations/{org_slug}/cases/{case_id}", response=CaseOut)
+@router.patch("/organizations/{org_slug}/cases/{case_id}", response={200: CaseOut, **ERRORS})
 @requires("cases.edit")
 def update_case(request: HttpRequest, org_slug: str, case_id: UUID, payload: CasePatch):  # type: ignore[no-untyped-def]
     case = _case(request, case_id)
@@ -209,7 +210,7 @@ def update_case(request: HttpRequest, org_slug: str, case_id: UUID, payload: Cas
     return _case(request, case_id)
 
 
-@router.post("/organizations/{org_slug}/cases/{case_id}/status", response=CaseOut)
+@router.post("/organizations/{org_slug}/cases/{case_id}/status", response={200: CaseOut, **ERRORS})
 @requires("cases.edit")
 def change_case_status(request: HttpRequest, org_slug: str, case_id: UUID, payload: StatusIn):  # type: ignore[no-untyped-def]
     case = _case(request, case_id)
@@ -217,7 +218,7 @@ def change_case_status(request: HttpRequest, org_slug: str, case_id: UUID, paylo
     return _case(request, case_id)
 
 
-@router.post("/organizations/{org_slug}/cases/{case_id}/team", response=CaseOut)
+@router.post("/organizations/{org_slug}/cases/{case_id}/team", response={200: CaseOut, **ERRORS})
 @requires("cases.manage_team")
 def add_case_team_member(request: HttpRequest, org_slug: str, case_id: UUID, payload: TeamIn):  # type: ignore[no-untyped-def]
     case = _case(request, case_id)
@@ -225,7 +226,7 @@ def add_case_team_member(request: HttpRequest, org_slug: str, case_id: UUID, pay
     return _case(request, case_id)
 
 
-@router.delete("/organizations/{org_slug}/cases/{case_id}/team/{user_id}", response=CaseOut)
+@router.delete("/organizations/{org_slug}/cases/{case_id}/team/{user_id}", response={200: CaseOut, **ERRORS})
 @requires("cases.manage_team")
 def remove_case_team_member(request: HttpRequest, org_slug: str, case_id: UUID, user_id: int):  # type: ignore[no-untyped-def]
     case = _case(request, case_id)
@@ -236,21 +237,21 @@ def remove_case_team_member(request: HttpRequest, org_slug: str, case_id: UUID, 
     return _case(request, case_id)
 
 
-@router.get("/organizations/{org_slug}/cases/{case_id}/notes", response=list[NoteOut])
+@router.get("/organizations/{org_slug}/cases/{case_id}/notes", response={200: list[NoteOut], **ERRORS})
 @paginate(PageNumberPagination)
 @requires("cases.view")
 def list_case_notes(request: HttpRequest, org_slug: str, case_id: UUID):  # type: ignore[no-untyped-def]
     return notes_of(_case(request, case_id))
 
 
-@router.post("/organizations/{org_slug}/cases/{case_id}/notes", response={201: NoteOut})
+@router.post("/organizations/{org_slug}/cases/{case_id}/notes", response={201: NoteOut, **ERRORS})
 @requires("cases.edit")
 def add_case_note(request: HttpRequest, org_slug: str, case_id: UUID, payload: NoteIn):  # type: ignore[no-untyped-def]
     note: CaseNote = actions.do_add_note(_me(request), _case(request, case_id), payload.text)
     return Status(201, note)
 
 
-@router.post("/organizations/{org_slug}/cases/{case_id}/reveal", response=RevealOut)
+@router.post("/organizations/{org_slug}/cases/{case_id}/reveal", response={200: RevealOut, **ERRORS})
 @requires("cases.reveal")
 def reveal_case(request: HttpRequest, org_slug: str, case_id: UUID, payload: RevealIn):  # type: ignore[no-untyped-def]
     """Audited: the entry names what was revealed, never the values."""
@@ -268,7 +269,7 @@ def reveal_case(request: HttpRequest, org_slug: str, case_id: UUID, payload: Rev
         raise HttpError(409, _("This record cannot be decrypted.")) from None
 
 
-@router.delete("/organizations/{org_slug}/cases/{case_id}", response={204: None})
+@router.delete("/organizations/{org_slug}/cases/{case_id}", response={204: None, **ERRORS})
 @requires("cases.delete")
 def delete_case(request: HttpRequest, org_slug: str, case_id: UUID):  # type: ignore[no-untyped-def]
     actions.do_delete_case(_me(request), _case(request, case_id))

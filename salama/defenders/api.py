@@ -12,8 +12,9 @@ from django_countries import countries
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
-from pydantic import EmailStr, StringConstraints
+from pydantic import EmailStr, StringConstraints, WithJsonSchema
 
+from salama.api.errors import ERRORS
 from salama.api.pagination import PageNumberPagination
 from salama.api.policies import requires
 from salama.core.encryption import DecryptionError
@@ -33,12 +34,17 @@ from .models import Consent, Defender
 
 router = Router(tags=["defenders"])
 
+# Inline, not a shared component: OpenAPI components are keyed by class name, and other apps
+# have their own `Kind` and `Scope` (incident sources, sharing grants) that would replace these.
+DefenderKind = Annotated[Defender.Kind, WithJsonSchema({"type": "string", "enum": list(Defender.Kind.values)})]
+ConsentScope = Annotated[Consent.Scope, WithJsonSchema({"type": "string", "enum": list(Consent.Scope.values)})]
+
 Lines = list[Annotated[str, StringConstraints(max_length=MAX_LINE_CHARS)]]
 
 
 class DefenderOut(Schema):
     id: UUID
-    kind: Defender.Kind
+    kind: DefenderKind
     public_name: str
     gender: Defender.Gender
     country: str
@@ -62,7 +68,7 @@ class DefenderOut(Schema):
 
 
 class DefenderIn(Schema):
-    kind: Defender.Kind = Defender.Kind.INDIVIDUAL
+    kind: DefenderKind = Defender.Kind.INDIVIDUAL
     public_name: str = Field(min_length=1, max_length=200)
     sectors: list[str] = Field(default_factory=list, max_length=50, description="Codes from the sectors vocabulary.")
     gender: Defender.Gender = Defender.Gender.UNKNOWN
@@ -87,7 +93,7 @@ class DefenderPatch(DefenderIn):
 
 
 class DefenderFiltersIn(Schema):
-    kind: Defender.Kind | None = None
+    kind: DefenderKind | None = None
     gender: Defender.Gender | None = None
     country: str = Field("", max_length=2)
     sector: str = Field("", max_length=64, description="A code from the sectors vocabulary.")
@@ -102,7 +108,7 @@ class RevealIn(Schema):
 
 class ConsentOut(Schema):
     id: int
-    scope: Consent.Scope
+    scope: ConsentScope
     mechanism: str
     given_on: date
     how: str
@@ -113,7 +119,7 @@ class ConsentOut(Schema):
 
 
 class ConsentIn(Schema):
-    scope: Consent.Scope
+    scope: ConsentScope
     mechanism: str = Field("", max_length=200)
     given_on: date
     how: str = Field("", max_length=200)
@@ -144,7 +150,7 @@ def _fields(payload: DefenderIn, *, partial: bool = False) -> dict[str, Any]:
     return data
 
 
-@router.get("/organizations/{org_slug}/defenders", response=list[DefenderOut])
+@router.get("/organizations/{org_slug}/defenders", response={200: list[DefenderOut], **ERRORS})
 @paginate(PageNumberPagination)
 @requires("defenders.view")
 def list_defenders(request: HttpRequest, org_slug: str, filters: Query[DefenderFiltersIn]):  # type: ignore[no-untyped-def]
@@ -157,20 +163,20 @@ def list_defenders(request: HttpRequest, org_slug: str, filters: Query[DefenderF
     )
 
 
-@router.get("/organizations/{org_slug}/defenders/{defender_id}", response=DefenderOut)
+@router.get("/organizations/{org_slug}/defenders/{defender_id}", response={200: DefenderOut, **ERRORS})
 @requires("defenders.view")
 def get_defender(request: HttpRequest, org_slug: str, defender_id: UUID):  # type: ignore[no-untyped-def]
     return access_defender(_me(request).organization, defender_id)
 
 
-@router.post("/organizations/{org_slug}/defenders", response={201: DefenderOut})
+@router.post("/organizations/{org_slug}/defenders", response={201: DefenderOut, **ERRORS})
 @requires("defenders.edit")
 def create_defender(request: HttpRequest, org_slug: str, payload: DefenderIn):  # type: ignore[no-untyped-def]
     defender = actions.do_create_defender(_me(request), **_fields(payload))
     return Status(201, access_defender(_me(request).organization, defender.pk))
 
 
-@router.patch("/organizations/{org_slug}/defenders/{defender_id}", response=DefenderOut)
+@router.patch("/organizations/{org_slug}/defenders/{defender_id}", response={200: DefenderOut, **ERRORS})
 @requires("defenders.edit")
 def update_defender(request: HttpRequest, org_slug: str, defender_id: UUID, payload: DefenderPatch):  # type: ignore[no-untyped-def]
     defender = access_defender(_me(request).organization, defender_id)
@@ -178,14 +184,14 @@ def update_defender(request: HttpRequest, org_slug: str, defender_id: UUID, payl
     return access_defender(_me(request).organization, defender_id)
 
 
-@router.delete("/organizations/{org_slug}/defenders/{defender_id}", response={204: None})
+@router.delete("/organizations/{org_slug}/defenders/{defender_id}", response={204: None, **ERRORS})
 @requires("defenders.delete")
 def delete_defender(request: HttpRequest, org_slug: str, defender_id: UUID):  # type: ignore[no-untyped-def]
     actions.do_delete_defender(_me(request), access_defender(_me(request).organization, defender_id))
     return Status(204, None)
 
 
-@router.post("/organizations/{org_slug}/defenders/{defender_id}/reveal", response=dict[str, Any])
+@router.post("/organizations/{org_slug}/defenders/{defender_id}/reveal", response={200: dict[str, Any], **ERRORS})
 @requires("defenders.reveal")
 def reveal_defender(request: HttpRequest, org_slug: str, defender_id: UUID, payload: RevealIn):  # type: ignore[no-untyped-def]
     """Audited: the entry names the fields revealed, never their values."""
@@ -201,21 +207,24 @@ def reveal_defender(request: HttpRequest, org_slug: str, defender_id: UUID, payl
         raise HttpError(409, _("This record cannot be decrypted.")) from None
 
 
-@router.get("/organizations/{org_slug}/defenders/{defender_id}/consents", response=list[ConsentOut])
+@router.get("/organizations/{org_slug}/defenders/{defender_id}/consents", response={200: list[ConsentOut], **ERRORS})
 @paginate(PageNumberPagination)
 @requires("defenders.view")
 def list_consents(request: HttpRequest, org_slug: str, defender_id: UUID):  # type: ignore[no-untyped-def]
     return consents_of(access_defender(_me(request).organization, defender_id))
 
 
-@router.post("/organizations/{org_slug}/defenders/{defender_id}/consents", response={201: ConsentOut})
+@router.post("/organizations/{org_slug}/defenders/{defender_id}/consents", response={201: ConsentOut, **ERRORS})
 @requires("defenders.edit")
 def create_consent(request: HttpRequest, org_slug: str, defender_id: UUID, payload: ConsentIn):  # type: ignore[no-untyped-def]
     defender = access_defender(_me(request).organization, defender_id)
     return Status(201, actions.do_record_consent(_me(request), defender, **payload.dict()))
 
 
-@router.post("/organizations/{org_slug}/defenders/{defender_id}/consents/{consent_id}/withdraw", response=ConsentOut)
+@router.post(
+    "/organizations/{org_slug}/defenders/{defender_id}/consents/{consent_id}/withdraw",
+    response={200: ConsentOut, **ERRORS},
+)
 @requires("defenders.edit")
 def withdraw_consent(request: HttpRequest, org_slug: str, defender_id: UUID, consent_id: int, payload: WithdrawIn):  # type: ignore[no-untyped-def]
     consent = access_consent(access_defender(_me(request).organization, defender_id), consent_id)

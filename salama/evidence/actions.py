@@ -192,6 +192,11 @@ def do_download(actor: Membership, evidence: EvidenceFile, copy: str = DERIVED) 
         changes={"copy": (None, copy)},
         loggable=("copy",),
     )
+    return open_copy(evidence, copy)
+
+
+def open_copy(evidence: EvidenceFile, copy: str) -> Download:
+    """Decrypts one copy; callers have checked access and written the audit entry first."""
     which, name = (
         (storage.CONTENT, evidence.storage_name)
         if copy == ORIGINAL

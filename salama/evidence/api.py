@@ -13,6 +13,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from salama.api.errors import ERRORS, ErrorOut
 from salama.api.pagination import PageNumberPagination
 from salama.api.policies import requires
 from salama.cases.access import access_case
@@ -60,7 +61,7 @@ def _me(request: HttpRequest) -> Any:
     return request.membership  # type: ignore[attr-defined]
 
 
-@router.get("/organizations/{org_slug}/cases/{case_id}/evidence", response=list[EvidenceOut])
+@router.get("/organizations/{org_slug}/cases/{case_id}/evidence", response={200: list[EvidenceOut], **ERRORS})
 @paginate(PageNumberPagination)
 @requires("cases.view")
 def list_evidence(request: HttpRequest, org_slug: str, case_id: UUID):  # type: ignore[no-untyped-def]
@@ -68,7 +69,7 @@ def list_evidence(request: HttpRequest, org_slug: str, case_id: UUID):  # type: 
     return evidence_of(access_case(me.user, me.organization, case_id))
 
 
-@router.post("/organizations/{org_slug}/cases/{case_id}/evidence", response={201: EvidenceOut})
+@router.post("/organizations/{org_slug}/cases/{case_id}/evidence", response={201: EvidenceOut, 409: ErrorOut, **ERRORS})
 @requires("cases.edit")
 def upload_evidence(  # type: ignore[no-untyped-def]
     request: HttpRequest,
@@ -114,14 +115,23 @@ def _error(request: HttpRequest, status: int, code: str, message: str, fields: d
     return error(request, status, code, message, fields)
 
 
-@router.get("/organizations/{org_slug}/evidence/{evidence_id}", response=EvidenceOut)
+@router.get("/organizations/{org_slug}/evidence/{evidence_id}", response={200: EvidenceOut, **ERRORS})
 @requires("cases.view")
 def get_evidence(request: HttpRequest, org_slug: str, evidence_id: UUID):  # type: ignore[no-untyped-def]
     me = _me(request)
     return access_evidence(me.user, me.organization, evidence_id)
 
 
-@router.get("/organizations/{org_slug}/evidence/{evidence_id}/download")
+@router.get(
+    "/organizations/{org_slug}/evidence/{evidence_id}/download",
+    response={409: ErrorOut, **ERRORS},
+    # The 200 is the file itself, in its own media type: no schema for ninja to check it against.
+    openapi_extra={
+        "responses": {
+            200: {"description": "The file", "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}
+        }
+    },
+)
 @requires("cases.view")
 def download_evidence(request: HttpRequest, org_slug: str, evidence_id: UUID, params: Query[CopyIn]):  # type: ignore[no-untyped-def]
     """The cleaned copy by default (when there is one); `copy=original` needs cases.reveal.
@@ -136,7 +146,7 @@ def download_evidence(request: HttpRequest, org_slug: str, evidence_id: UUID, pa
         raise HttpError(409, _("This file cannot be decrypted.")) from None
 
 
-@router.delete("/organizations/{org_slug}/evidence/{evidence_id}", response={204: None})
+@router.delete("/organizations/{org_slug}/evidence/{evidence_id}", response={204: None, **ERRORS})
 @requires("cases.delete")
 def delete_evidence(request: HttpRequest, org_slug: str, evidence_id: UUID):  # type: ignore[no-untyped-def]
     me = _me(request)

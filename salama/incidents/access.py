@@ -14,10 +14,11 @@ from uuid import UUID
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import Http404
 
-from salama.cases.access import access_case, visible_cases
+from salama.cases.access import access_case, access_shared_case, visible_cases
 from salama.cases.models import Case
 from salama.core.encryption import EncryptedField
-from salama.orgs.models import Membership
+from salama.orgs.models import Membership, Organization
+from salama.sharing.models import INCIDENTS, SharingGrant
 from salama.vocab.models import Term
 
 from .models import (
@@ -134,3 +135,19 @@ def links_of(incident: Incident) -> QuerySet[IncidentLink]:
     return IncidentLink.objects.filter(Q(from_incident=incident) | Q(to_incident=incident)).select_related(
         "from_incident", "to_incident"
     )
+
+
+def access_shared_incident(
+    user: Any, org: Organization, case_id: Any, incident_id: Any
+) -> tuple[Incident, SharingGrant]:
+    """A partner's view of an incident of a shared case: 404 unless a grant in effect covers
+    incidents (salama.sharing.models.SCOPE_CAPABILITIES)."""
+    case, grants = access_shared_case(user, org, case_id, INCIDENTS)
+    try:
+        UUID(str(incident_id))
+    except ValueError:
+        raise Http404 from None
+    incident = incidents_of_case(case).filter(pk=incident_id).first()
+    if incident is None:
+        raise Http404
+    return incident, grants[0]

@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from salama.api.errors import ERRORS
 from salama.api.pagination import PageNumberPagination
 from salama.api.policies import requires
 from salama.cases.access import access_case
@@ -247,7 +248,7 @@ def _rows(request: HttpRequest, payload: Any) -> dict[str, list[dict[str, Any]]]
     }
 
 
-@router.get("/organizations/{org_slug}/incidents", response=list[IncidentOut])
+@router.get("/organizations/{org_slug}/incidents", response={200: list[IncidentOut], **ERRORS})
 @paginate(PageNumberPagination)
 @requires("cases.view")
 def list_incidents(request: HttpRequest, org_slug: str, filters: Query[IncidentFiltersIn]):  # type: ignore[no-untyped-def]
@@ -265,13 +266,13 @@ def list_incidents(request: HttpRequest, org_slug: str, filters: Query[IncidentF
     )
 
 
-@router.get("/organizations/{org_slug}/incidents/{incident_id}", response=IncidentOut)
+@router.get("/organizations/{org_slug}/incidents/{incident_id}", response={200: IncidentOut, **ERRORS})
 @requires("cases.view")
 def get_incident(request: HttpRequest, org_slug: str, incident_id: UUID):  # type: ignore[no-untyped-def]
     return access_incident(_me(request), incident_id)
 
 
-@router.post("/organizations/{org_slug}/cases/{case_id}/incidents", response={201: IncidentOut})
+@router.post("/organizations/{org_slug}/cases/{case_id}/incidents", response={201: IncidentOut, **ERRORS})
 @requires("cases.edit")
 def create_incident(request: HttpRequest, org_slug: str, case_id: UUID, payload: IncidentIn):  # type: ignore[no-untyped-def]
     me = _me(request)
@@ -282,7 +283,7 @@ def create_incident(request: HttpRequest, org_slug: str, case_id: UUID, payload:
     return Status(201, access_incident(me, incident.pk))
 
 
-@router.patch("/organizations/{org_slug}/incidents/{incident_id}", response=IncidentOut)
+@router.patch("/organizations/{org_slug}/incidents/{incident_id}", response={200: IncidentOut, **ERRORS})
 @requires("cases.edit")
 def update_incident(request: HttpRequest, org_slug: str, incident_id: UUID, payload: IncidentPatch):  # type: ignore[no-untyped-def]
     me = _me(request)
@@ -296,14 +297,14 @@ def update_incident(request: HttpRequest, org_slug: str, incident_id: UUID, payl
     return access_incident(me, incident_id)
 
 
-@router.delete("/organizations/{org_slug}/incidents/{incident_id}", response={204: None})
+@router.delete("/organizations/{org_slug}/incidents/{incident_id}", response={204: None, **ERRORS})
 @requires("cases.delete")
 def delete_incident(request: HttpRequest, org_slug: str, incident_id: UUID):  # type: ignore[no-untyped-def]
     actions.do_delete_incident(_me(request), access_incident(_me(request), incident_id))
     return Status(204, None)
 
 
-@router.post("/organizations/{org_slug}/incidents/{incident_id}/reveal", response=dict[str, Any])
+@router.post("/organizations/{org_slug}/incidents/{incident_id}/reveal", response={200: dict[str, Any], **ERRORS})
 @requires("cases.reveal")
 def reveal_incident(request: HttpRequest, org_slug: str, incident_id: UUID, payload: RevealIn):  # type: ignore[no-untyped-def]
     """Audited: the entry names what was revealed, never the values. Row details come back in
