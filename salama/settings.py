@@ -298,9 +298,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("SALAMA_MAX_FORM_BYTES", 2 * 1024 * 1024)
 MAX_REQUEST_BYTES = env_int("SALAMA_MAX_REQUEST_BYTES", 25 * 1024 * 1024)
 # Evidence uploads. The file must fit in one request together with the rest of the multipart
 # form, hence the margin below MAX_REQUEST_BYTES.
-EVIDENCE_MAX_BYTES = min(
-    env_int("SALAMA_EVIDENCE_MAX_BYTES", 25 * 1024 * 1024), MAX_REQUEST_BYTES - 64 * 1024
-)
+EVIDENCE_MAX_BYTES = min(env_int("SALAMA_EVIDENCE_MAX_BYTES", 25 * 1024 * 1024), MAX_REQUEST_BYTES - 64 * 1024)
 # Uploads stay in memory (bounded by MAX_REQUEST_BYTES, which RequestSizeLimitMiddleware checks
 # first): Django's default spills files over 2.5 MB to a temporary file, which would put the
 # plaintext of evidence on disk, unencrypted, where deleting the record cannot shred it.

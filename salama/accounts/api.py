@@ -3,6 +3,7 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from salama.api.errors import ERRORS
 from salama.api.policies import requires
 from salama.orgs.access import memberships_of
 
@@ -25,7 +26,7 @@ class MeOut(Schema):
     memberships: list[MembershipOut]
 
 
-@router.get("/me", response=MeOut, summary="The signed-in person and the token's organisation")
+@router.get("/me", response={200: MeOut, **ERRORS}, summary="The signed-in person and the token's organisation")
 @requires(None)
 def get_me(request: HttpRequest) -> dict:
     token = request.auth  # type: ignore[attr-defined]

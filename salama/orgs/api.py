@@ -5,6 +5,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import EmailStr
 
+from salama.api.errors import ERRORS
 from salama.api.pagination import PageNumberPagination
 from salama.api.policies import requires
 from salama.core.permissions import Role
@@ -63,39 +64,39 @@ def _org(request: HttpRequest):  # type: ignore[no-untyped-def]
     return request.membership.organization  # type: ignore[attr-defined]
 
 
-@router.get("/organizations", response=list[OrganizationOut], summary="The token's organisation")
+@router.get("/organizations", response={200: list[OrganizationOut], **ERRORS}, summary="The token's organisation")
 @requires(None)
 def list_organizations(request: HttpRequest) -> list:
     return [_org(request)]
 
 
-@router.get("/organizations/{org_slug}", response=OrganizationOut)
+@router.get("/organizations/{org_slug}", response={200: OrganizationOut, **ERRORS})
 @requires("org.view")
 def get_organization(request: HttpRequest, org_slug: str):  # type: ignore[no-untyped-def]
     return _org(request)
 
 
-@router.get("/organizations/{org_slug}/memberships", response=list[MemberOut])
+@router.get("/organizations/{org_slug}/memberships", response={200: list[MemberOut], **ERRORS})
 @paginate(PageNumberPagination)
 @requires("members.view")
 def list_memberships(request: HttpRequest, org_slug: str):  # type: ignore[no-untyped-def]
     return members_of(_org(request))
 
 
-@router.get("/organizations/{org_slug}/memberships/{membership_id}", response=MemberOut)
+@router.get("/organizations/{org_slug}/memberships/{membership_id}", response={200: MemberOut, **ERRORS})
 @requires("members.view")
 def get_membership(request: HttpRequest, org_slug: str, membership_id: int):  # type: ignore[no-untyped-def]
     return access_membership(_org(request), membership_id)
 
 
-@router.patch("/organizations/{org_slug}/memberships/{membership_id}", response=MemberOut)
+@router.patch("/organizations/{org_slug}/memberships/{membership_id}", response={200: MemberOut, **ERRORS})
 @requires("members.manage")
 def update_membership(request: HttpRequest, org_slug: str, membership_id: int, payload: RoleIn):  # type: ignore[no-untyped-def]
     membership = access_membership(_org(request), membership_id)
     return actions.do_change_role(request.membership, membership, payload.role)  # type: ignore[attr-defined]
 
 
-@router.delete("/organizations/{org_slug}/memberships/{membership_id}", response={204: None})
+@router.delete("/organizations/{org_slug}/memberships/{membership_id}", response={204: None, **ERRORS})
 @requires("members.manage")
 def delete_membership(request: HttpRequest, org_slug: str, membership_id: int):  # type: ignore[no-untyped-def]
     membership = access_membership(_org(request), membership_id)
@@ -103,14 +104,14 @@ def delete_membership(request: HttpRequest, org_slug: str, membership_id: int): 
     return Status(204, None)
 
 
-@router.get("/organizations/{org_slug}/invitations", response=list[InvitationOut])
+@router.get("/organizations/{org_slug}/invitations", response={200: list[InvitationOut], **ERRORS})
 @paginate(PageNumberPagination)
 @requires("members.manage")
 def list_invitations(request: HttpRequest, org_slug: str):  # type: ignore[no-untyped-def]
     return open_invitations_of(_org(request))
 
 
-@router.post("/organizations/{org_slug}/invitations", response={201: NewInvitationOut})
+@router.post("/organizations/{org_slug}/invitations", response={201: NewInvitationOut, **ERRORS})
 @requires("members.manage")
 def create_invitation(request: HttpRequest, org_slug: str, payload: InvitationIn):  # type: ignore[no-untyped-def]
     invitation = actions.do_invite(request.membership, payload.email, payload.role)  # type: ignore[attr-defined]

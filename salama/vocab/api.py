@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
+from salama.api.errors import ERRORS
 from salama.api.pagination import PageNumberPagination
 from salama.api.policies import requires
 
@@ -48,7 +49,7 @@ class TermOut(Schema):
 
 @router.get(
     "/vocabularies",
-    response=list[VocabularyOut],
+    response={200: list[VocabularyOut], **ERRORS},
     summary="The controlled vocabularies",
     description="Shared reference data: the same for every organisation. `version` goes up with every change.",
 )
@@ -60,7 +61,7 @@ def list_vocabularies(request: HttpRequest):  # type: ignore[no-untyped-def]
 
 @router.get(
     "/vocabularies/{code}/terms",
-    response=list[TermOut],
+    response={200: list[TermOut], **ERRORS},
     summary="A vocabulary's terms",
     description=(
         "In reading order: each term followed by its narrower terms. `label` is in the language of "

@@ -391,8 +391,6 @@ def test_api_create_update_and_open_through_the_ui(cast, as_user):
     assert Case.objects.filter(title="Por web", team=cast.a_caseworker_other).exists()
 
 
-
-
 def test_case_changes_keep_revisions_shown_on_the_history_page(cast, as_user):
     from salama.revisions.access import revisions_of
 
