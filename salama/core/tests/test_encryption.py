@@ -174,3 +174,30 @@ def test_a_root_rotation_stopped_halfway_is_not_papered_over_with_a_new_key(db, 
         assert not (tmp_path / "root.key").exists()
     finally:
         reset_key_store()
+
+
+def _pg_dump() -> str | None:
+    import glob
+    import shutil
+
+    found = shutil.which("pg_dump") or sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump"))
+    return found if isinstance(found, str) else (found[-1] if found else None)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL dump needs PostgreSQL")
+def test_a_postgresql_dump_holds_no_plaintext(transactional_db):
+    import os
+    import subprocess
+
+    from salama.core.testing import make_cast
+
+    cast = make_cast()
+    make_defender(cast.org_a, private_notes=f"notes {CANARY}")
+    db = connection.settings_dict
+    dump = _pg_dump()
+    assert dump, "pg_dump is installed with the PostgreSQL server that CI starts"
+    env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
+    command = [dump, "-h", db["HOST"] or "localhost", "-p", str(db["PORT"] or 5432), "-U", db["USER"], db["NAME"]]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=True, timeout=120)  # noqa: S603
+    assert "v1." in result.stdout  # the envelopes are there...
+    assert CANARY not in result.stdout  # ...and nothing they hold
