@@ -17,6 +17,7 @@ from django.http import Http404
 from salama.cases.access import access_case, access_shared_case, visible_cases
 from salama.cases.models import Case
 from salama.core.encryption import EncryptedField
+from salama.core.permissions import TEAM_ONLY_ROLES
 from salama.orgs.models import Membership, Organization
 from salama.sharing.models import INCIDENTS, SharingGrant
 from salama.vocab.models import Term
@@ -87,9 +88,11 @@ def _rolled_up(field: str, term: Term) -> Q:
 def incidents_for(membership: Membership, filters: IncidentFilters | None = None) -> QuerySet[Incident]:
     """Incidents of the cases this member may see, newest first."""
     filters = filters or IncidentFilters()
-    queryset = Incident.objects.filter(
-        organization_id=membership.organization_id, case__in=visible_cases(membership).values("pk")
-    )
+    queryset = Incident.objects.filter(organization_id=membership.organization_id)
+    if membership.role in TEAM_ONLY_ROLES:
+        # Only they are limited to some cases; for everyone else the subquery would stop the
+        # database from walking the (organisation, date) index and make it sort every incident.
+        queryset = queryset.filter(case__in=visible_cases(membership).values("pk"))
     # Each condition on a related row is a subquery, so an incident with several matching
     # acts is listed once.
     if filters.violation is not None:

@@ -171,6 +171,9 @@ def do_note_shared_view(reader: Membership, grant: SharingGrant) -> None:
 
 @transaction.atomic
 def do_reveal_shared(reader: Membership, grant: SharingGrant, fields: Iterable[str]) -> list[str]:
+    # The grant's scope limits what the partner may see; the reader's own role still decides
+    # whether they may reveal at all, as it would at home.
+    _require(reader, "cases.reveal")
     names = sorted(set(fields))
     _record_both("shared_case.revealed", reader.user, grant, ("case", grant.case_id), {n: (None, None) for n in names})
     return names
@@ -178,6 +181,7 @@ def do_reveal_shared(reader: Membership, grant: SharingGrant, fields: Iterable[s
 
 @transaction.atomic
 def do_reveal_shared_incident(reader: Membership, grant: SharingGrant, incident: Any, fields: Iterable[str]) -> None:
+    _require(reader, "cases.reveal")
     changes = {name: (None, None) for name in sorted(set(fields))}
     _record_both("shared_case.incident_revealed", reader.user, grant, ("incident", incident.pk), changes)
 

@@ -259,3 +259,10 @@ def test_sharing_api(cast, world, client):  # type: ignore[no-untyped-def]
     assert client.delete(f"{url}/{grant_id}", **bearer(cast.tokens["a_admin"])).status_code == 200
     one = f"/api/v1/organizations/{cast.org_b.slug}/shared-cases/{world['case'].pk}"
     assert client.get(one, **bearer(cast.tokens["b_admin"])).status_code == 404
+
+
+def test_a_partner_viewer_named_as_recipient_still_cannot_reveal(cast, world, as_user):  # type: ignore[no-untyped-def]
+    share(cast, world, recipients=[cast.b_viewer])
+    response = as_user(cast.b_viewer).post(urls(cast, world)["detail"] + "reveal/", {"field": ["summary"]})
+    assert response.status_code == 403
+    assert "Viewers" in response.content.decode()  # the reason is shown
