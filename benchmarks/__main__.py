@@ -46,7 +46,6 @@ def setup_django() -> None:
 def main(selected: list[str]) -> None:
     setup_django()
     RESULTS.mkdir(exist_ok=True)
-    rows = []
     about = machine()
     for path in sorted(HERE.glob("bench_*.py")):
         name = path.stem.removeprefix("bench_")
@@ -54,13 +53,18 @@ def main(selected: list[str]) -> None:
             continue
         figures = importlib.import_module(f"benchmarks.{path.stem}").run()
         (RESULTS / f"{name}.json").write_text(json.dumps({"machine": about, "figures": figures}, indent=2) + "\n")
-        rows.extend((name, key, value) for key, value in figures.items())
         print(f"{name}: {figures}")
-    table = ["| benchmark | figure | value |", "|---|---|---|"]
-    table += [f"| {name} | {key} | {value} |" for name, key, value in rows]
+    # The table lists every benchmark's latest figures, each with its own machine and date.
+    table = ["| benchmark | machine and date | figure | value |", "|---|---|---|---|"]
+    for path in sorted(RESULTS.glob("*.json")):
+        result = json.loads(path.read_text())
+        if "figures" not in result:
+            continue
+        when = f"{result['machine']['cpus']} CPUs, {result['machine']['date'][:10]}"
+        table += [f"| {path.stem} | {when} | {key} | {value} |" for key, value in result["figures"].items()]
     header = (
-        f"# Benchmark results\n\nMachine: {about['platform']}, {about['cpus']} CPUs, "
-        f"Python {about['python']}. Date: {about['date']}.\n\n"
+        f"# Benchmark results\n\nLatest run on {about['platform']}, {about['cpus']} CPUs, "
+        f"Python {about['python']}, {about['date']}.\n\n"
     )
     (RESULTS / "README.md").write_text(header + "\n".join(table) + "\n")
 
