@@ -193,3 +193,9 @@ def tag_terms() -> QuerySet[Term]:
         return terms_of(access_vocabulary(TAGS_VOCABULARY))
     except Http404:
         return Term.objects.none()
+
+
+def require_visible_case(membership: Membership, case: Case) -> None:
+    """Actions check need to know again, so no caller can act on a case its actor may not see."""
+    if not visible_cases(membership).filter(pk=case.pk).exists():
+        raise Http404

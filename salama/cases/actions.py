@@ -11,36 +11,23 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salama.accounts.models import User
 from salama.audit.actions import record
-from salama.core.permissions import role_can
+from salama.core.permissions import require
 from salama.orgs.models import Membership, Organization
 from salama.revisions.actions import record_revision, snapshot
 
-from .access import REVEALABLE, visible_cases
+from .access import REVEALABLE, require_visible_case
 from .models import Case, CaseNote, TimelineEvent
 
 CASE_LOGGABLE = ("title", "status", "priority", "closed_reason", "closed_on", "tags", "defenders", "team", "reference")
 ENCRYPTED = ("summary",)
-
-
-def _require(membership: Membership, permission: str) -> None:
-    decision = role_can(membership.role, permission)
-    if not decision:
-        raise PermissionDenied(decision.reason)
-
-
-def _may_know(membership: Membership, case: Case) -> None:
-    """Actions re-check need to know, so no caller can act on a case its actor may not see."""
-    if not visible_cases(membership).filter(pk=case.pk).exists():
-        raise Http404
 
 
 def _target(case: Case) -> tuple[str, Any]:
@@ -101,7 +88,7 @@ def do_open_case(
     tags: Iterable[Any] = (),
     opened_on: date | None = None,
 ) -> Case:
-    _require(actor, "cases.edit")
+    require(actor, "cases.edit")
     defenders = _check_defenders(actor, defenders)
     if not defenders:
         raise ValidationError({"defenders": _("Choose at least one defender.")})
@@ -150,8 +137,8 @@ def do_open_case(
 @transaction.atomic
 def do_update_case(actor: Membership, case: Case, **fields: Any) -> Case:
     """title, summary, priority, tags, defenders: only those given are changed."""
-    _require(actor, "cases.edit")
-    _may_know(actor, case)
+    require(actor, "cases.edit")
+    require_visible_case(actor, case)
     before = Case.objects.get(pk=case.pk)
     revision_base = snapshot(before, list(fields))
     changes: dict[str, tuple[Any, Any]] = {}
@@ -193,8 +180,8 @@ def do_update_case(actor: Membership, case: Case, **fields: Any) -> Case:
 
 @transaction.atomic
 def do_change_status(actor: Membership, case: Case, status: str, closed_reason: str = "") -> Case:
-    _require(actor, "cases.edit")
-    _may_know(actor, case)
+    require(actor, "cases.edit")
+    require_visible_case(actor, case)
     if status not in Case.Status.values:
         raise ValidationError({"status": _("Choose a status.")})
     if status == Case.Status.CLOSED:
@@ -233,8 +220,8 @@ def do_change_status(actor: Membership, case: Case, status: str, closed_reason: 
 
 @transaction.atomic
 def do_add_team_member(actor: Membership, case: Case, user: User) -> Case:
-    _require(actor, "cases.manage_team")
-    _may_know(actor, case)
+    require(actor, "cases.manage_team")
+    require_visible_case(actor, case)
     _member(actor.organization, user)
     if case.team.filter(pk=user.pk).exists():
         raise ValidationError({"user": _("This person is already on the case team.")})
@@ -253,8 +240,8 @@ def do_add_team_member(actor: Membership, case: Case, user: User) -> Case:
 
 @transaction.atomic
 def do_remove_team_member(actor: Membership, case: Case, user: User) -> Case:
-    _require(actor, "cases.manage_team")
-    _may_know(actor, case)
+    require(actor, "cases.manage_team")
+    require_visible_case(actor, case)
     if not case.team.filter(pk=user.pk).exists():
         raise ValidationError({"user": _("This person is not on the case team.")})
     case.team.remove(user)
@@ -272,8 +259,8 @@ def do_remove_team_member(actor: Membership, case: Case, user: User) -> Case:
 
 @transaction.atomic
 def do_add_note(actor: Membership, case: Case, text: str) -> CaseNote:
-    _require(actor, "cases.edit")
-    _may_know(actor, case)
+    require(actor, "cases.edit")
+    require_visible_case(actor, case)
     if not text.strip():
         raise ValidationError({"text": _("Write the note.")})
     note = CaseNote(case=case, organization_id=case.organization_id, text=text, author=actor.user)
@@ -293,8 +280,8 @@ def do_add_note(actor: Membership, case: Case, text: str) -> CaseNote:
 @transaction.atomic
 def do_reveal(actor: Membership, case: Case, fields: Iterable[str]) -> list[str]:
     """Only the audit entry: whoever reveals is on record before any value is opened."""
-    _require(actor, "cases.reveal")
-    _may_know(actor, case)
+    require(actor, "cases.reveal")
+    require_visible_case(actor, case)
     names = sorted(set(fields))
     if not names or any(name not in REVEALABLE for name in names):
         raise ValidationError({"fields": _("Choose what to reveal: the summary or the notes.")})
@@ -311,7 +298,7 @@ def do_reveal(actor: Membership, case: Case, fields: Iterable[str]) -> list[str]
 @transaction.atomic
 def do_note_view(actor: Membership, case: Case) -> None:
     """Reading a case page is a sensitive read (ARCHITECTURE.md): on record, like a change."""
-    _may_know(actor, case)
+    require_visible_case(actor, case)
     record("case.viewed", actor=actor.user, organization=actor.organization, target=_target(case))
 
 
@@ -329,8 +316,8 @@ def do_note_decryption_failure(actor: Membership, case: Case, fields: Iterable[s
 @transaction.atomic
 def do_delete_case(actor: Membership, case: Case) -> None:
     """The model's deletion destroys the data keys of the case and of each note on commit."""
-    _require(actor, "cases.delete")
-    _may_know(actor, case)
+    require(actor, "cases.delete")
+    require_visible_case(actor, case)
     record(
         "case.deleted",
         actor=actor.user,

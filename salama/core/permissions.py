@@ -8,7 +8,9 @@ are deny-by-default: `AccessPolicyMiddleware` refuses any view whose name is not
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -68,6 +70,13 @@ class Decision:
 
     def __bool__(self) -> bool:
         return self.allowed
+
+
+def require(membership: Any, permission: str) -> None:
+    """For actions: go on, or stop with PermissionDenied carrying the reason."""
+    decision = role_can(membership.role, permission)
+    if not decision:
+        raise PermissionDenied(decision.reason)
 
 
 def role_can(role: str | None, permission: str) -> Decision:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salama.audit.actions import created, record
-from salama.core.permissions import role_can
+from salama.core.permissions import require
 from salama.orgs.models import Membership
 from salama.revisions.actions import record_revision, snapshot
 
@@ -28,12 +28,6 @@ CONSENT_LOGGABLE = ("scope", "mechanism", "given_on", "withdrawn_on")
 CONTACT_LOGGABLE = ("language",)
 CONTACTS = "trusted_contacts"  # what a reveal names when it opens the trusted contacts
 REVEALABLE = (*ENCRYPTED_FIELDS, CONTACTS)
-
-
-def _require(membership: Membership, permission: str) -> None:
-    decision = role_can(membership.role, permission)
-    if not decision:
-        raise PermissionDenied(decision.reason)
 
 
 def _same_org(membership: Membership, defender: Defender) -> None:
@@ -61,7 +55,7 @@ def _sector_codes(sectors: Iterable[Any]) -> list[str]:
 
 @transaction.atomic
 def do_create_defender(actor: Membership, **fields: Any) -> Defender:
-    _require(actor, "defenders.edit")
+    require(actor, "defenders.edit")
     sectors = list(fields.pop("sectors", []))
     defender = Defender(organization=actor.organization, created_by=actor.user, **fields)
     defender.save()
@@ -85,7 +79,7 @@ def do_create_defender(actor: Membership, **fields: Any) -> Defender:
 def do_update_defender(actor: Membership, defender: Defender, *, comment: str = "", **fields: Any) -> Defender:
     """Records which fields changed; the values only of the public ones. The revision keeps the
     old and new values too, the protected ones sealed, with the optional comment."""
-    _require(actor, "defenders.edit")
+    require(actor, "defenders.edit")
     _same_org(actor, defender)
     before = Defender.objects.get(pk=defender.pk)
     before_values = snapshot(before, fields)
@@ -120,7 +114,7 @@ def do_update_defender(actor: Membership, defender: Defender, *, comment: str = 
 def do_delete_defender(actor: Membership, defender: Defender) -> None:
     """The model's deletion destroys the record's data key on commit (crypto-shredding); its
     trusted contacts go with it, each shredded the same way."""
-    _require(actor, "defenders.delete")
+    require(actor, "defenders.delete")
     _same_org(actor, defender)
     record("defender.deleted", actor=actor.user, organization=actor.organization, target=_target(defender))
     defender.delete()
@@ -129,7 +123,7 @@ def do_delete_defender(actor: Membership, defender: Defender) -> None:
 @transaction.atomic
 def do_reveal(actor: Membership, defender: Defender, fields: Iterable[str]) -> list[str]:
     """Only the audit entry: whoever reveals is on record before any value is opened."""
-    _require(actor, "defenders.reveal")
+    require(actor, "defenders.reveal")
     _same_org(actor, defender)
     names = sorted(set(fields))
     unknown = [name for name in names if name not in REVEALABLE]
@@ -159,7 +153,7 @@ def do_note_decryption_failure(actor: Membership, defender: Defender, fields: It
 
 @transaction.atomic
 def do_record_consent(actor: Membership, defender: Defender, **fields: Any) -> Consent:
-    _require(actor, "defenders.edit")
+    require(actor, "defenders.edit")
     _same_org(actor, defender)
     consent = Consent.objects.create(defender=defender, recorded_by=actor.user, recorded_at=timezone.now(), **fields)
     record(
@@ -175,7 +169,7 @@ def do_record_consent(actor: Membership, defender: Defender, **fields: Any) -> C
 
 @transaction.atomic
 def do_withdraw_consent(actor: Membership, consent: Consent, withdrawn_on: date | None = None) -> Consent:
-    _require(actor, "defenders.edit")
+    require(actor, "defenders.edit")
     _same_org(actor, consent.defender)
     if not consent.in_force:
         raise ValidationError(_("This consent was already withdrawn."))
@@ -198,7 +192,7 @@ def do_withdraw_consent(actor: Membership, consent: Consent, withdrawn_on: date 
 
 @transaction.atomic
 def do_add_trusted_contact(actor: Membership, defender: Defender, **fields: Any) -> TrustedContact:
-    _require(actor, "defenders.edit")
+    require(actor, "defenders.edit")
     _same_org(actor, defender)
     contact = TrustedContact(defender=defender, organization=actor.organization, **fields)
     contact.save()
@@ -219,7 +213,7 @@ def do_add_trusted_contact(actor: Membership, defender: Defender, **fields: Any)
 
 @transaction.atomic
 def do_remove_trusted_contact(actor: Membership, contact: TrustedContact) -> None:
-    _require(actor, "defenders.edit")
+    require(actor, "defenders.edit")
     _same_org(actor, contact.defender)
     record(
         "trusted_contact.removed",

@@ -11,17 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from salama.audit.actions import record
-from salama.cases.access import visible_cases
+from salama.cases.access import require_visible_case, visible_cases
 from salama.cases.models import Case, TimelineEvent
 from salama.core.encryption import key_store
-from salama.core.permissions import role_can
+from salama.core.permissions import require, role_can
 from salama.orgs.models import Membership
 
 from . import storage
@@ -53,18 +52,6 @@ def max_bytes() -> int:
     return int(settings.EVIDENCE_MAX_BYTES)
 
 
-def _require(membership: Membership, permission: str) -> None:
-    decision = role_can(membership.role, permission)
-    if not decision:
-        raise PermissionDenied(decision.reason)
-
-
-def _may_know(membership: Membership, case: Case) -> None:
-    """Re-checked here so that no caller can act on a case its actor may not see."""
-    if not visible_cases(membership).filter(pk=case.pk).exists():
-        raise Http404
-
-
 def _target(evidence: EvidenceFile) -> tuple[str, Any]:
     return ("evidence", evidence.pk)
 
@@ -80,8 +67,8 @@ def do_upload(
 ) -> EvidenceFile:
     """Refused (with the reason) for empty, oversized, unrecognised or disguised files;
     Duplicate when the organisation already holds the same content."""
-    _require(actor, "cases.edit")
-    _may_know(actor, case)
+    require(actor, "cases.edit")
+    require_visible_case(actor, case)
     if len(content) > max_bytes():
         raise Refused(
             _("The file is too large (%(size)s). The most that can be uploaded is %(max)s.")
@@ -152,8 +139,8 @@ def do_upload(
 def do_delete(actor: Membership, evidence: EvidenceFile) -> None:
     """The record goes, its data key is destroyed once the deletion commits (crypto-shredding,
     connected in CoreConfig.ready), and so are the sealed files."""
-    _require(actor, "cases.delete")
-    _may_know(actor, evidence.case)
+    require(actor, "cases.delete")
+    require_visible_case(actor, evidence.case)
     record("evidence.deleted", actor=actor.user, organization=actor.organization, target=_target(evidence))
     _event(evidence, actor, "evidence.deleted")
     names = [evidence.storage_name, evidence.derived_storage_name]
@@ -176,12 +163,12 @@ def available_copies(actor: Membership, evidence: EvidenceFile) -> list[str]:
 @transaction.atomic
 def do_download(actor: Membership, evidence: EvidenceFile, copy: str = DERIVED) -> Download:
     """The audit entry is written before the content is opened, so every read is on record."""
-    _require(actor, "cases.view")
-    _may_know(actor, evidence.case)
+    require(actor, "cases.view")
+    require_visible_case(actor, evidence.case)
     if copy not in COPIES:
         raise ValidationError({"copy": _("Choose the cleaned copy or the original.")})
     if copy == ORIGINAL:
-        _require(actor, "cases.reveal")
+        require(actor, "cases.reveal")
     elif not evidence.has_derived:
         raise ValidationError({"copy": _("This file has no cleaned copy; only the original can be downloaded.")})
     record(
@@ -211,8 +198,8 @@ def open_copy(evidence: EvidenceFile, copy: str) -> Download:
 @transaction.atomic
 def do_reveal(actor: Membership, evidence: EvidenceFile, fields: Iterable[str]) -> list[str]:
     """Only the audit entry: whoever reveals is on record before any value is opened."""
-    _require(actor, "cases.reveal")
-    _may_know(actor, evidence.case)
+    require(actor, "cases.reveal")
+    require_visible_case(actor, evidence.case)
     names = sorted(set(fields))
     if not names or any(name not in REVEALABLE for name in names):
         raise ValidationError({"fields": _("Choose which protected details to reveal.")})

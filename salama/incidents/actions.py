@@ -10,15 +10,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 from salama.audit.actions import record
-from salama.cases.access import visible_cases
+from salama.cases.access import require_visible_case
 from salama.cases.models import Case, TimelineEvent
-from salama.core.permissions import role_can
+from salama.core.permissions import require
 from salama.orgs.models import Membership
 from salama.vocab.models import Term
 
@@ -40,18 +39,6 @@ from .models import (
 PUBLIC_FIELDS = ("title", "date_start", "date_end", "date_precision", "country", "admin_area", "place")
 INCIDENT_LOGGABLE = (*PUBLIC_FIELDS, "case", "violations", "perpetrator_types", "victims", "sources", "linked_to")
 MAX_ROWS = 50  # per kind of row in one incident: a bound for forms and the API alike
-
-
-def _require(membership: Membership, permission: str) -> None:
-    decision = role_can(membership.role, permission)
-    if not decision:
-        raise PermissionDenied(decision.reason)
-
-
-def _may_know(membership: Membership, case: Case) -> None:
-    """Re-checked here, so no caller can act on an incident of a case its actor may not see."""
-    if case.organization_id != membership.organization_id or not visible_cases(membership).filter(pk=case.pk).exists():
-        raise Http404
 
 
 def _target(incident: Incident) -> tuple[str, Any]:
@@ -186,8 +173,8 @@ def do_record_incident(
     **fields: Any,
 ) -> Incident:
     """The incident and all its rows, or nothing. `acts[i]["victim"]` is an index into `victims`."""
-    _require(actor, "cases.edit")
-    _may_know(actor, case)
+    require(actor, "cases.edit")
+    require_visible_case(actor, case)
     _check_dates(fields.get("date_start"), fields.get("date_end"))
     _check_rows(actor.organization_id, acts, victims, perpetrators, sources)
     incident = Incident(case=case, organization=actor.organization, recorded_by=actor.user, **fields)
@@ -241,8 +228,8 @@ def do_update_incident(
 ) -> Incident:
     """Changes the fields given. Rows, when given, are replaced as a whole (all four kinds
     together), since acts point at victims by their place in the list."""
-    _require(actor, "cases.edit")
-    _may_know(actor, incident.case)
+    require(actor, "cases.edit")
+    require_visible_case(actor, incident.case)
     unknown = sorted(set(fields) - {*PUBLIC_FIELDS, *ENCRYPTED_FIELDS})
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
@@ -285,11 +272,11 @@ def do_update_incident(
 
 @transaction.atomic
 def do_link_incidents(actor: Membership, from_incident: Incident, to_incident: Incident, kind: str) -> IncidentLink:
-    _require(actor, "cases.edit")
+    require(actor, "cases.edit")
     if from_incident.organization_id != actor.organization_id or to_incident.organization_id != actor.organization_id:
         raise ValidationError({"to_incident": _("Only incidents of your own organisation can be linked.")})
-    _may_know(actor, from_incident.case)
-    _may_know(actor, to_incident.case)
+    require_visible_case(actor, from_incident.case)
+    require_visible_case(actor, to_incident.case)
     if from_incident.pk == to_incident.pk:
         raise ValidationError({"to_incident": _("An incident cannot be linked to itself.")})
     if kind not in IncidentLink.Kind.values:
@@ -313,8 +300,8 @@ def do_link_incidents(actor: Membership, from_incident: Incident, to_incident: I
 @transaction.atomic
 def do_reveal(actor: Membership, incident: Incident, fields: Iterable[str]) -> list[str]:
     """Only the audit entry: whoever reveals is on record before any value is opened."""
-    _require(actor, "cases.reveal")
-    _may_know(actor, incident.case)
+    require(actor, "cases.reveal")
+    require_visible_case(actor, incident.case)
     names = sorted(set(fields))
     if not names or any(name not in REVEALABLE for name in names):
         raise ValidationError({"fields": _("Choose which protected details to reveal.")})
@@ -344,8 +331,8 @@ def do_note_decryption_failure(actor: Membership, incident: Incident, fields: It
 def do_delete_incident(actor: Membership, incident: Incident) -> None:
     """The incident's data key, and those of its victims, perpetrators and sources (deleted with
     it), are destroyed once the deletion commits (crypto-shredding)."""
-    _require(actor, "cases.delete")
-    _may_know(actor, incident.case)
+    require(actor, "cases.delete")
+    require_visible_case(actor, incident.case)
     record(
         "incident.deleted",
         actor=actor.user,

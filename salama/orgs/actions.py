@@ -14,18 +14,12 @@ from django.utils.translation import gettext as _
 from salama.accounts.models import User
 from salama.audit.actions import account, created, diff, record
 from salama.core.jobs import enqueue
-from salama.core.permissions import Role, role_can
+from salama.core.permissions import Role, require
 
 from .models import Invitation, Membership, Organization
 
 # Recorded with their values in the audit log; the description is free text, so by name only.
 ORG_LOGGABLE = ("name", "slug", "kind", "country", "region", "languages")
-
-
-def _require(membership: Membership, permission: str) -> None:
-    decision = role_can(membership.role, permission)
-    if not decision:
-        raise PermissionDenied(decision.reason)
 
 
 @transaction.atomic
@@ -50,7 +44,7 @@ def do_create_organization(operator: User, *, first_admin_email: str, **fields: 
 
 @transaction.atomic
 def do_update_organization(actor: Membership, **fields: Any) -> Organization:
-    _require(actor, "org.edit")
+    require(actor, "org.edit")
     organization = actor.organization
     # From the database: a ModelForm has usually set the new values on this instance already.
     before = Organization.objects.filter(pk=organization.pk).values(*fields).get()
@@ -92,7 +86,7 @@ def _invite(organization: Organization, email: str, role: str, invited_by: User)
 
 @transaction.atomic
 def do_invite(actor: Membership, email: str, role: str) -> Invitation:
-    _require(actor, "members.manage")
+    require(actor, "members.manage")
     email = email.strip().lower()
     if Membership.objects.filter(organization=actor.organization, user__email=email).exists():
         raise ValidationError({"email": _("This person is already a member.")})
@@ -114,7 +108,7 @@ def do_invite(actor: Membership, email: str, role: str) -> Invitation:
 
 @transaction.atomic
 def do_revoke_invitation(actor: Membership, invitation: Invitation) -> None:
-    _require(actor, "members.manage")
+    require(actor, "members.manage")
     if invitation.organization_id != actor.organization_id:
         raise PermissionDenied
     revoked = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True).update(
@@ -163,7 +157,7 @@ def _admins_left(organization: Organization, without: Membership) -> int:
 
 @transaction.atomic
 def do_change_role(actor: Membership, membership: Membership, role: str) -> Membership:
-    _require(actor, "members.manage")
+    require(actor, "members.manage")
     if membership.organization_id != actor.organization_id:
         raise PermissionDenied
     if membership.role == Role.ADMIN and role != Role.ADMIN and _admins_left(membership.organization, membership) == 0:
@@ -185,7 +179,7 @@ def do_change_role(actor: Membership, membership: Membership, role: str) -> Memb
 
 @transaction.atomic
 def do_remove_member(actor: Membership, membership: Membership) -> None:
-    _require(actor, "members.manage")
+    require(actor, "members.manage")
     if membership.organization_id != actor.organization_id:
         raise PermissionDenied
     if membership.role == Role.ADMIN and _admins_left(membership.organization, membership) == 0:

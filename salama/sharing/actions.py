@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -19,26 +19,15 @@ from django.utils.translation import gettext as _
 
 from salama.accounts.models import User
 from salama.audit.actions import record
-from salama.cases.access import visible_cases
+from salama.cases.access import require_visible_case
 from salama.cases.models import Case, TimelineEvent
-from salama.core.permissions import role_can
+from salama.core.permissions import require
 from salama.defenders.models import Consent
 from salama.orgs.models import Membership, Organization
 
 from .models import MAX_DURATION, Scope, SharingGrant
 
 GRANT_LOGGABLE = ("grant", "partner", "shared_by", "scope", "expires_at")
-
-
-def _require(membership: Membership, permission: str) -> None:
-    decision = role_can(membership.role, permission)
-    if not decision:
-        raise PermissionDenied(decision.reason)
-
-
-def _may_know(membership: Membership, case: Case) -> None:
-    if not visible_cases(membership).filter(pk=case.pk).exists():
-        raise Http404
 
 
 def _record_both(
@@ -77,8 +66,8 @@ def do_share_case(
     expires_at: datetime,
     recipients: Iterable[User] = (),
 ) -> SharingGrant:
-    _require(actor, "cases.share")
-    _may_know(actor, case)
+    require(actor, "cases.share")
+    require_visible_case(actor, case)
     errors: dict[str, list[str]] = {}
     if to_organization.pk == actor.organization_id:
         errors["to_organization"] = [_("Choose another organisation than your own.")]
@@ -137,10 +126,10 @@ def do_share_case(
 
 @transaction.atomic
 def do_revoke_grant(actor: Membership, grant: SharingGrant) -> SharingGrant:
-    _require(actor, "cases.share")
+    require(actor, "cases.share")
     if grant.from_organization_id != actor.organization_id:
         raise Http404
-    _may_know(actor, grant.case)
+    require_visible_case(actor, grant.case)
     grant = SharingGrant.objects.select_for_update().get(pk=grant.pk)
     if grant.revoked_at is not None:
         raise ValidationError(_("This sharing was already revoked."))
@@ -173,7 +162,7 @@ def do_note_shared_view(reader: Membership, grant: SharingGrant) -> None:
 def do_reveal_shared(reader: Membership, grant: SharingGrant, fields: Iterable[str]) -> list[str]:
     # The grant's scope limits what the partner may see; the reader's own role still decides
     # whether they may reveal at all, as it would at home.
-    _require(reader, "cases.reveal")
+    require(reader, "cases.reveal")
     names = sorted(set(fields))
     _record_both("shared_case.revealed", reader.user, grant, ("case", grant.case_id), {n: (None, None) for n in names})
     return names
@@ -181,7 +170,7 @@ def do_reveal_shared(reader: Membership, grant: SharingGrant, fields: Iterable[s
 
 @transaction.atomic
 def do_reveal_shared_incident(reader: Membership, grant: SharingGrant, incident: Any, fields: Iterable[str]) -> None:
-    _require(reader, "cases.reveal")
+    require(reader, "cases.reveal")
     changes = {name: (None, None) for name in sorted(set(fields))}
     _record_both("shared_case.incident_revealed", reader.user, grant, ("incident", incident.pk), changes)
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from salama.audit.actions import record
 from salama.core.encryption import key_store
 from salama.core.jobs import enqueue
-from salama.core.permissions import role_can
+from salama.core.permissions import require, role_can
 from salama.orgs.models import Membership
 
 from .kinds import KINDS, ImportKind, RowResult, validate
@@ -28,12 +28,6 @@ from .reading import read_file
 # Above this many rows to write, an import runs as a background job with progress.
 BACKGROUND_THRESHOLD = 500
 LOGGABLE = ("kind", "rows", "created", "updated", "skipped", "state")
-
-
-def _require(membership: Membership, permission: str) -> None:
-    decision = role_can(membership.role, permission)
-    if not decision:
-        raise PermissionDenied(decision.reason)
 
 
 def _same_org(membership: Membership, batch: ImportBatch) -> None:
@@ -49,7 +43,7 @@ def kind_of(batch: ImportBatch) -> ImportKind:
 def do_upload(actor: Membership, kind: str, name: str, content: bytes) -> ImportBatch:
     """Raises reading.FileError when the file cannot be read as a whole."""
     import_kind = KINDS[kind]
-    _require(actor, import_kind.permission)
+    require(actor, import_kind.permission)
     table = read_file(name, content)
     batch = ImportBatch(
         organization=actor.organization,
@@ -72,7 +66,7 @@ def do_upload(actor: Membership, kind: str, name: str, content: bytes) -> Import
 
 
 def _open_batch(actor: Membership, batch: ImportBatch) -> None:
-    _require(actor, kind_of(batch).permission)
+    require(actor, kind_of(batch).permission)
     _same_org(actor, batch)
     if not batch.is_open:
         raise ValidationError(_("This import has already run or was cancelled."))
