@@ -13,12 +13,14 @@ that look like secrets cannot be listed at all.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .catalog import ACTIONS
 from .chain import FORMAT, GENESIS, compute_hash, timestamp
@@ -148,3 +150,22 @@ def record(
         entry.entry_hash = compute_hash(entry)
         entry.save()
     return entry
+
+
+def record_reveal(
+    action: str, actor: Any, target: tuple[str, Any], fields: Iterable[str], revealable: Collection[str]
+) -> list[str]:
+    """Put a reveal on record, before any value is opened: the field names, never the values.
+
+    `actor` is the membership of the person revealing; an empty or unknown choice is refused."""
+    names = sorted(set(fields))
+    if not names or any(name not in revealable for name in names):
+        raise ValidationError({"fields": _("Choose which protected details to reveal.")})
+    record(
+        action,
+        actor=actor.user,
+        organization=actor.organization,
+        target=target,
+        changes={name: (None, None) for name in names},
+    )
+    return names

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salama.accounts.models import User
-from salama.audit.actions import record
+from salama.audit.actions import record, record_reveal
 from salama.core.permissions import require
 from salama.orgs.models import Membership, Organization
 from salama.revisions.actions import record_revision, snapshot
@@ -282,17 +282,7 @@ def do_reveal(actor: Membership, case: Case, fields: Iterable[str]) -> list[str]
     """Only the audit entry: whoever reveals is on record before any value is opened."""
     require(actor, "cases.reveal")
     require_visible_case(actor, case)
-    names = sorted(set(fields))
-    if not names or any(name not in REVEALABLE for name in names):
-        raise ValidationError({"fields": _("Choose what to reveal: the summary or the notes.")})
-    record(
-        "case.revealed",
-        actor=actor.user,
-        organization=actor.organization,
-        target=_target(case),
-        changes={name: (None, None) for name in names},
-    )
-    return names
+    return record_reveal("case.revealed", actor, _target(case), fields, REVEALABLE)
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from salama.audit.actions import created, record
+from salama.audit.actions import created, record, record_reveal
 from salama.core.permissions import require
 from salama.orgs.models import Membership
 from salama.revisions.actions import record_revision, snapshot
@@ -125,18 +125,7 @@ def do_reveal(actor: Membership, defender: Defender, fields: Iterable[str]) -> l
     """Only the audit entry: whoever reveals is on record before any value is opened."""
     require(actor, "defenders.reveal")
     _same_org(actor, defender)
-    names = sorted(set(fields))
-    unknown = [name for name in names if name not in REVEALABLE]
-    if unknown or not names:
-        raise ValidationError({"fields": _("Choose which protected details to reveal.")})
-    record(
-        "defender.revealed",
-        actor=actor.user,
-        organization=actor.organization,
-        target=_target(defender),
-        changes={name: (None, None) for name in names},
-    )
-    return names
+    return record_reveal("defender.revealed", actor, _target(defender), fields, REVEALABLE)
 
 
 @transaction.atomic

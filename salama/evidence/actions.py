@@ -16,7 +16,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from salama.audit.actions import record
+from salama.audit.actions import record, record_reveal
 from salama.cases.access import require_visible_case, visible_cases
 from salama.cases.models import Case, TimelineEvent
 from salama.core.encryption import key_store
@@ -200,17 +200,7 @@ def do_reveal(actor: Membership, evidence: EvidenceFile, fields: Iterable[str]) 
     """Only the audit entry: whoever reveals is on record before any value is opened."""
     require(actor, "cases.reveal")
     require_visible_case(actor, evidence.case)
-    names = sorted(set(fields))
-    if not names or any(name not in REVEALABLE for name in names):
-        raise ValidationError({"fields": _("Choose which protected details to reveal.")})
-    record(
-        "evidence.revealed",
-        actor=actor.user,
-        organization=actor.organization,
-        target=_target(evidence),
-        changes={name: (None, None) for name in names},
-    )
-    return names
+    return record_reveal("evidence.revealed", actor, _target(evidence), fields, REVEALABLE)
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from salama.audit.actions import record
+from salama.audit.actions import record, record_reveal
 from salama.cases.access import require_visible_case
 from salama.cases.models import Case, TimelineEvent
 from salama.core.permissions import require
@@ -302,17 +302,7 @@ def do_reveal(actor: Membership, incident: Incident, fields: Iterable[str]) -> l
     """Only the audit entry: whoever reveals is on record before any value is opened."""
     require(actor, "cases.reveal")
     require_visible_case(actor, incident.case)
-    names = sorted(set(fields))
-    if not names or any(name not in REVEALABLE for name in names):
-        raise ValidationError({"fields": _("Choose which protected details to reveal.")})
-    record(
-        "incident.revealed",
-        actor=actor.user,
-        organization=actor.organization,
-        target=_target(incident),
-        changes={name: (None, None) for name in names},
-    )
-    return names
+    return record_reveal("incident.revealed", actor, _target(incident), fields, REVEALABLE)
 
 
 @transaction.atomic
