@@ -184,12 +184,14 @@ def export_view(request: HttpRequest, org_slug: str) -> HttpResponse:
         decision = role_can(me.role, "defenders.reveal")
         if not decision:
             return render(request, "denied.html", {"reason": decision.reason}, status=403)
-        if needs_step_up(request):
-            # Back to this page with the same filters once the second factor is confirmed.
-            query = {key: value for key, value in request.POST.items() if key in filter_form.fields and value}
-            back = reverse("transfer:export", kwargs={"org_slug": org_slug})
-            back = f"{back}?{urlencode(query)}" if query else back
-            return redirect(f"{reverse('accounts:confirm')}?{urlencode({'next': back})}")
+    # Every export leaves the server with a list of the people the network protects, even a
+    # de-identified one: each needs a fresh second factor.
+    if needs_step_up(request):
+        # Back to this page with the same filters once the second factor is confirmed.
+        query = {key: value for key, value in request.POST.items() if key in filter_form.fields and value}
+        back = reverse("transfer:export", kwargs={"org_slug": org_slug})
+        back = f"{back}?{urlencode(query)}" if query else back
+        return redirect(f"{reverse('accounts:confirm')}?{urlencode({'next': back})}")
     filters = _filters(filter_form) if filter_form.is_bound else DefenderFilters()
     export = do_export(me, filters, export_form.cleaned_data["format"], deidentified=deidentified)
     response = HttpResponse(export.content, content_type=export.content_type)

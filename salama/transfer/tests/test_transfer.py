@@ -299,5 +299,6 @@ def test_full_export_needs_reveal_and_step_up(cast, as_user, settings):
     assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:confirm"))
     assert "country%3DCO" in response["Location"]
     assert not AuditEntry.objects.filter(action="export.created").exists()
-    # De-identified needs no step-up.
-    assert client.post(url("export"), {"format": "csv", "deidentified": "on"}).status_code == 200
+    # A de-identified export needs a fresh second factor too.
+    assert client.post(url("export"), {"format": "csv", "deidentified": "on"}).status_code == 302
+    assert not AuditEntry.objects.filter(action="export.created").exists()
