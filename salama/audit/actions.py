@@ -152,15 +152,11 @@ def record(
     return entry
 
 
-def record_reveal(
-    action: str, actor: Any, target: tuple[str, Any], fields: Iterable[str], revealable: Collection[str]
-) -> list[str]:
-    """Put a reveal on record, before any value is opened: the field names, never the values.
+def record_fields(action: str, actor: Any, target: Target, fields: Iterable[str]) -> list[str]:
+    """An entry about some fields of a record (revealed, failed to open): names, never values.
 
-    `actor` is the membership of the person revealing; an empty or unknown choice is refused."""
+    `actor` is the membership of the person concerned."""
     names = sorted(set(fields))
-    if not names or any(name not in revealable for name in names):
-        raise ValidationError({"fields": _("Choose which protected details to reveal.")})
     record(
         action,
         actor=actor.user,
@@ -169,3 +165,13 @@ def record_reveal(
         changes={name: (None, None) for name in names},
     )
     return names
+
+
+def record_reveal(
+    action: str, actor: Any, target: Target, fields: Iterable[str], revealable: Collection[str]
+) -> list[str]:
+    """Put a reveal on record, before any value is opened; an empty or unknown choice is refused."""
+    names = sorted(set(fields))
+    if not names or any(name not in revealable for name in names):
+        raise ValidationError({"fields": _("Choose which protected details to reveal.")})
+    return record_fields(action, actor, target, names)

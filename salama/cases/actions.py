@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salama.accounts.models import User
-from salama.audit.actions import record, record_reveal
+from salama.audit.actions import record, record_fields, record_reveal
 from salama.core.permissions import require
 from salama.orgs.models import Membership, Organization
 from salama.revisions.actions import record_revision, snapshot
@@ -294,13 +294,7 @@ def do_note_view(actor: Membership, case: Case) -> None:
 
 @transaction.atomic
 def do_note_decryption_failure(actor: Membership, case: Case, fields: Iterable[str]) -> None:
-    record(
-        "case.decryption_failed",
-        actor=actor.user,
-        organization=actor.organization,
-        target=_target(case),
-        changes={name: (None, None) for name in sorted(set(fields))},
-    )
+    record_fields("case.decryption_failed", actor, _target(case), fields)
 
 
 @transaction.atomic

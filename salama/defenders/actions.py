@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from salama.audit.actions import created, record, record_reveal
+from salama.audit.actions import created, record, record_fields, record_reveal
 from salama.core.permissions import require
 from salama.orgs.models import Membership
 from salama.revisions.actions import record_revision, snapshot
@@ -131,13 +131,7 @@ def do_reveal(actor: Membership, defender: Defender, fields: Iterable[str]) -> l
 @transaction.atomic
 def do_note_decryption_failure(actor: Membership, defender: Defender, fields: Iterable[str]) -> None:
     """A record that no longer opens is a security event (tampering, a lost or wrong key)."""
-    record(
-        "defender.decryption_failed",
-        actor=actor.user,
-        organization=actor.organization,
-        target=_target(defender),
-        changes={name: (None, None) for name in sorted(set(fields))},
-    )
+    record_fields("defender.decryption_failed", actor, _target(defender), fields)
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from salama.audit.actions import record, record_reveal
+from salama.audit.actions import record, record_fields, record_reveal
 from salama.cases.access import require_visible_case, visible_cases
 from salama.cases.models import Case, TimelineEvent
 from salama.core.encryption import key_store
@@ -206,10 +206,4 @@ def do_reveal(actor: Membership, evidence: EvidenceFile, fields: Iterable[str]) 
 @transaction.atomic
 def do_note_decryption_failure(actor: Membership, evidence: EvidenceFile, what: Iterable[str]) -> None:
     """A file or detail that no longer opens is a security event (tampering, a lost key)."""
-    record(
-        "evidence.decryption_failed",
-        actor=actor.user,
-        organization=actor.organization,
-        target=_target(evidence),
-        changes={name: (None, None) for name in sorted(set(what))},
-    )
+    record_fields("evidence.decryption_failed", actor, _target(evidence), what)

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from salama.audit.actions import record, record_reveal
+from salama.audit.actions import record, record_fields, record_reveal
 from salama.cases.access import require_visible_case
 from salama.cases.models import Case, TimelineEvent
 from salama.core.permissions import require
@@ -308,13 +308,7 @@ def do_reveal(actor: Membership, incident: Incident, fields: Iterable[str]) -> l
 @transaction.atomic
 def do_note_decryption_failure(actor: Membership, incident: Incident, fields: Iterable[str]) -> None:
     """A record that no longer opens is a security event (tampering, a lost or wrong key)."""
-    record(
-        "incident.decryption_failed",
-        actor=actor.user,
-        organization=actor.organization,
-        target=_target(incident),
-        changes={name: (None, None) for name in sorted(set(fields))},
-    )
+    record_fields("incident.decryption_failed", actor, _target(incident), fields)
 
 
 @transaction.atomic
