@@ -37,7 +37,10 @@ def run() -> dict[str, float]:
         "healthz": lambda: anonymous.get("/healthz"),
         "members_page": lambda: browser.get("/o/org-a/members/"),
         "security_page": lambda: browser.get("/account/"),
-        "api_memberships": lambda: api.get("/api/v1/organizations/org-a/memberships", **bearer(cast.tokens["a_admin"])),
+        "api_memberships": lambda: api.get(
+            "/api/v1/organizations/org-a/memberships",
+            headers={"Authorization": bearer(cast.tokens["a_admin"])["HTTP_AUTHORIZATION"]},
+        ),
     }.items():
         for key, value in timed(fetch).items():
             figures[f"{name}_{key}"] = value

@@ -21,3 +21,11 @@ def run_jobs() -> int:
     from salama.core.jobs import work_once
 
     return work_once()
+
+
+@app.task(name="salama.deliver", acks_late=True)
+def deliver() -> int:
+    """Claim, send and record delivery batches until none is due (or a time budget is spent)."""
+    from salama.delivery.engine import drain
+
+    return drain()

@@ -103,6 +103,13 @@ SITE_URL = env("SALAMA_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 if PRODUCTION and not SITE_URL.startswith("https://"):
     raise ImproperlyConfigured("Set SALAMA_SITE_URL to the https:// address people use to reach Salama.")
 
+# Demo mode: `salama demo` turns it on for its own process (SALAMA_DEMO=true lets `salama serve`
+# run a demo loaded earlier). All mail then goes to the in-process demo mailbox
+# (salama.delivery.mailbox), whose page any signed-in account may read: never in production.
+DEMO_MODE = env_bool("SALAMA_DEMO", False)
+if PRODUCTION and DEMO_MODE:
+    raise ImproperlyConfigured("SALAMA_DEMO is on in production: the demo mailbox shows all mail to anyone signed in.")
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -126,6 +133,11 @@ INSTALLED_APPS = [
     "salama.audit",
     "salama.revisions",
     "salama.transfer",
+    "salama.delivery",
+    # the optional Matrix room per organisation (its own app, so its migrations are its own)
+    "salama.delivery.channels.matrix",
+    "salama.audiences",
+    "salama.alerts",
 ]
 
 MIDDLEWARE = [
@@ -151,6 +163,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "salama.urls"
 WSGI_APPLICATION = "salama.wsgi.application"
+
+# Draws selects without a template include per option (see salama.core.forms).
+FORM_RENDERER = "salama.core.forms.Renderer"
 
 TEMPLATES = [
     {
@@ -361,6 +376,27 @@ CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL") or (
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+
+# The delivery engine (docs/delivery.md). Rates are sends per second per channel, shared by all
+# workers through the database; 0 means no limit.
+DELIVERY_BATCH_SIZE = env_int("SALAMA_DELIVERY_BATCH_SIZE", 200)
+DELIVERY_CREATE_BATCH = 2000
+DELIVERY_LEASE_SECONDS = env_int("SALAMA_DELIVERY_LEASE_SECONDS", 120)
+DELIVERY_SWEEP_SECONDS = 5
+DELIVERY_MAX_ATTEMPTS = env_int("SALAMA_DELIVERY_MAX_ATTEMPTS", 10)
+DELIVERY_RETRY_BASE_SECONDS = env_int("SALAMA_DELIVERY_RETRY_BASE_SECONDS", 30)
+DELIVERY_RETRY_MAX_SECONDS = env_int("SALAMA_DELIVERY_RETRY_MAX_SECONDS", 3600)
+DELIVERY_RATES = {
+    "email": env_int("SALAMA_DELIVERY_EMAIL_PER_SECOND", 0),
+    "webhook": env_int("SALAMA_DELIVERY_WEBHOOK_PER_SECOND", 0),
+}
+DELIVERY_CELERY_TASKS = env_int("SALAMA_DELIVERY_CELERY_TASKS", 2)
+# Alert mail goes to the SMTP server above (EMAIL_HOST...) through a pool of kept-open connections.
+DELIVERY_SMTP_CONNECTIONS = env_int("SALAMA_DELIVERY_SMTP_CONNECTIONS", 4)
+DELIVERY_SMTP_TIMEOUT = env_int("SALAMA_DELIVERY_SMTP_TIMEOUT", 20)
+DELIVERY_EMAIL_FROM = env("SALAMA_DELIVERY_EMAIL_FROM", DEFAULT_FROM_EMAIL)
+DELIVERY_WEBHOOK_TIMEOUT = env_int("SALAMA_DELIVERY_WEBHOOK_TIMEOUT", 10)
+DELIVERY_WEBHOOK_CONCURRENCY = env_int("SALAMA_DELIVERY_WEBHOOK_CONCURRENCY", 8)
 
 # Logs carry no request bodies and no personal data; see docs/threat-model.md.
 LOGGING = {

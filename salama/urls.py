@@ -17,6 +17,9 @@ urlpatterns = [
     path("", include("salama.sharing.urls")),
     path("", include("salama.evidence.urls")),
     path("", include("salama.incidents.urls")),
+    path("", include("salama.audiences.urls")),
+    path("", include("salama.alerts.urls")),
+    path("", include("salama.delivery.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
 ]

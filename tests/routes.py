@@ -190,6 +190,21 @@ def _grant(cast: Cast) -> Any:
     )
 
 
+def _alert(cast: Cast) -> Any:
+    """A draft urgent alert in org A with an English text and one target, written by A's admin."""
+    from salama.alerts.actions import do_create_alert, do_save_target, do_save_version
+    from salama.alerts.models import Alert
+
+    existing = Alert.objects.filter(organization=cast.org_a).first()
+    if existing is not None:
+        return existing
+    admin = cast.membership("a_admin")
+    alert = do_create_alert(admin)
+    do_save_version(admin, alert, "en", title="Sample alert", summary="Sample summary")
+    do_save_target(admin, alert, name="Sample minister")
+    return alert
+
+
 # The states of the sample grant the matrix is run in; only "active" lets B in.
 GRANT_STATES = ("active", "expired", "revoked")
 
@@ -209,6 +224,31 @@ def set_grant_state(cast: Cast, state: str) -> None:
         do_revoke_grant(cast.membership("a_admin"), grant)
 
 
+def _subscriber(cast: Cast) -> Any:
+    """One sample subscriber in org A with one email contact point."""
+    from salama.audiences.actions import do_add_contact_point, do_create_subscriber
+    from salama.audiences.models import Subscriber
+
+    existing = Subscriber.objects.filter(organization=cast.org_a).first()
+    if existing is not None:
+        return existing
+    admin = cast.membership("a_admin")
+    subscriber = do_create_subscriber(admin, kind="journalist", display_name="Sample subscriber", languages=["es"])
+    address = "sample.subscriber@example.net"
+    do_add_contact_point(admin, subscriber, channel="email", address=address, consent_how="form")
+    return subscriber
+
+
+def _audience_rule(cast: Cast) -> Any:
+    from salama.audiences.actions import do_create_rule
+    from salama.audiences.models import AudienceRule
+
+    existing = AudienceRule.objects.filter(organization=cast.org_a).first()
+    if existing is not None:
+        return existing
+    return do_create_rule(cast.membership("a_admin"), name="Sample rule", subscriber_kinds=["journalist"])
+
+
 # Who is on the sample case's team: the route matrix reads this to expect 404 for the others.
 CASE_TEAM = frozenset({"a_caseworker_team"})
 
@@ -225,7 +265,8 @@ SAMPLES: dict[str, Callable[[Cast], Any]] = {
     "device_id": lambda cast: 1,
     "uidb64": lambda cast: "MQ",
     "code": _vocabulary,
-    "defender_id": lambda cast: _defender(cast).pk,
+    # The sample defender is always on the sample case: its need to know follows the case's.
+    "defender_id": lambda cast: _case(cast).defenders.get().pk,
     "consent_id": lambda cast: _consent(cast).pk,
     "contact_id": lambda cast: _trusted_contact(cast).pk,
     "case_id": lambda cast: _case(cast).pk,
@@ -234,6 +275,13 @@ SAMPLES: dict[str, Callable[[Cast], Any]] = {
     "user_id": lambda cast: cast.a_caseworker_team.pk,
     "batch_id": lambda cast: _import_batch(cast).pk,
     "grant_id": lambda cast: _grant(cast).pk,
+    "subscriber_id": lambda cast: _subscriber(cast).pk,
+    "contact_point_id": lambda cast: _subscriber(cast).contact_points.get().pk,
+    "rule_id": lambda cast: _audience_rule(cast).pk,
+    "alert_id": lambda cast: _alert(cast).pk,
+    "target_id": lambda cast: _alert(cast).targets.get().pk,
+    "language": lambda cast: "en",
+    "mail_number": lambda cast: 0,  # the demo mailbox's first message (see mailbox_fixtures)
 }
 
 

@@ -54,6 +54,7 @@ def test_secrets_can_come_from_files(tmp_path):
         ({"SALAMA_SITE_URL": "http://salama.example.org"}, "SALAMA_SITE_URL"),
         ({"SALAMA_SECRET_KEY_FILE": "/nonexistent/secret"}, "SALAMA_SECRET_KEY_FILE"),
         ({"SALAMA_ENV": "staging"}, "SALAMA_ENV"),
+        ({"SALAMA_DEMO": "true"}, "SALAMA_DEMO"),  # the demo mailbox shows all mail to anyone signed in
     ],
 )
 def test_production_refuses_an_unsafe_configuration_with_one_line(tmp_path, change, says):

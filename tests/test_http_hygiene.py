@@ -9,8 +9,9 @@ import pytest
 from django.apps import apps
 from django.test import Client
 
-from salama.core.permissions import ROUTE_POLICIES
+from salama.core.permissions import PUBLICLY_CACHEABLE_ROUTES, ROUTE_POLICIES
 from salama.core.testing import sign_in
+from salama.delivery.tests.mailbox_fixtures import demo_mailbox, send_sample_mail  # noqa: F401  fixture
 
 from .routes import url_for, web_routes
 
@@ -21,7 +22,17 @@ BOOKKEEPING = {"accounts.session", "core.workerheartbeat", "audit.auditentry"}
 
 
 def actor_for(policy, cast):  # type: ignore[no-untyped-def]
-    return {"public": None, "signed_in": cast.a_admin, "operator": cast.operator, "org": cast.a_admin}[policy.kind]
+    signed_in = cast.a_admin
+    return {"public": None, "signed_in": signed_in, "operator": cast.operator, "org": signed_in, "demo": signed_in}[
+        policy.kind
+    ]
+
+
+def demo_mode_for(route, request) -> None:  # type: ignore[no-untyped-def]
+    """The demo mailbox's routes exist only in demo mode: turn it on, with one message in it."""
+    if ROUTE_POLICIES[route.name].kind == "demo":
+        request.getfixturevalue("demo_mailbox")
+        send_sample_mail()
 
 
 def client_for(route, cast, **options) -> Client:  # type: ignore[no-untyped-def]
@@ -31,7 +42,7 @@ def client_for(route, cast, **options) -> Client:  # type: ignore[no-untyped-def
     return sign_in(client, user) if user else client
 
 
-def assert_hygienic(response) -> None:  # type: ignore[no-untyped-def]
+def assert_hygienic(response, cacheable: bool = False) -> None:  # type: ignore[no-untyped-def]
     csp = response["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
@@ -39,7 +50,11 @@ def assert_hygienic(response) -> None:  # type: ignore[no-untyped-def]
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "no-referrer"
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
-    assert "no-store" in response["Cache-Control"]
+    if cacheable:  # the declared public feeds: briefly, and only as the same answer for all
+        assert "public" in response["Cache-Control"] and "max-age=" in response["Cache-Control"]
+        assert "private" not in response["Cache-Control"] and "Cookie" in response["Vary"]
+    else:
+        assert "no-store" in response["Cache-Control"]
 
 
 def database_fingerprint() -> str:
@@ -53,18 +68,20 @@ def database_fingerprint() -> str:
 
 
 @pytest.mark.parametrize("route", web_routes(), ids=lambda route: route.name)
-def test_every_route_sends_the_security_headers_and_get_changes_nothing(route, cast):
+def test_every_route_sends_the_security_headers_and_get_changes_nothing(route, cast, request):
+    demo_mode_for(route, request)
     url = url_for(route, cast)
     client = client_for(route, cast)
     before = database_fingerprint()
     response = client.get(url)
     assert response.status_code in {200, 302, 405}, response.status_code
-    assert_hygienic(response)
+    assert_hygienic(response, cacheable=route.name in PUBLICLY_CACHEABLE_ROUTES and response.status_code == 200)
     assert database_fingerprint() == before, f"GET {url} changed the database"
 
 
 @pytest.mark.parametrize("route", web_routes(), ids=lambda route: route.name)
-def test_every_post_without_csrf_token_is_refused(route, cast):
+def test_every_post_without_csrf_token_is_refused(route, cast, request):
+    demo_mode_for(route, request)
     url = url_for(route, cast)
     client = client_for(route, cast, enforce_csrf_checks=True)
     before = database_fingerprint()

@@ -91,6 +91,8 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 from salama.accounts.api import router as accounts_router  # noqa: E402
+from salama.alerts.api import router as alerts_router  # noqa: E402
+from salama.audiences.api import router as audiences_router  # noqa: E402
 from salama.audit.api import router as audit_router  # noqa: E402
 from salama.cases.api import router as cases_router  # noqa: E402
 from salama.defenders.api import router as defenders_router  # noqa: E402
@@ -109,3 +111,5 @@ api.add_router("/", cases_router)
 api.add_router("/", sharing_router)
 api.add_router("/", evidence_router)
 api.add_router("/", incidents_router)
+api.add_router("/", audiences_router)
+api.add_router("/", alerts_router)

@@ -120,36 +120,77 @@ def record(
     channel: str | None = None,
 ) -> AuditEntry:
     """Append one entry. `channel` defaults to the one in effect (see salama.audit.context)."""
+    entry = _entry(action, actor, organization, target, _reduce(changes, loggable), channel)
+    return _append([entry])[0]
+
+
+def record_many(
+    action: str,
+    items: Iterable[tuple[Target, Changes | None]],
+    *,
+    actor: User | None = None,
+    organization: Organization | None = None,
+    loggable: Iterable[str] = (),
+    channel: str | None = None,
+) -> list[AuditEntry]:
+    """One entry per (target, changes), the same action by the same actor: what a batch (an
+    import) writes, chained exactly as entries written one by one, in a single insert."""
+    loggable = tuple(loggable)
+    entries = [
+        _entry(action, actor, organization, target, _reduce(changes, loggable), channel) for target, changes in items
+    ]
+    return _append(entries)
+
+
+def _entry(
+    action: str,
+    actor: User | None,
+    organization: Organization | None,
+    target: Target | None,
+    reduced: dict[str, Any],
+    channel: str | None,
+) -> AuditEntry:
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}: add it to salama.audit.catalog.ACTIONS")
     channel = channel or current_channel()
     if channel not in CHANNELS:
         raise ValueError(f"unknown audit channel {channel!r}")
-    reduced = _reduce(changes, loggable)
     target_type, target_id = target if target is not None else ("", "")
+    return AuditEntry(
+        format=FORMAT,
+        occurred_at=timezone.now(),
+        actor=actor,
+        actor_pk=actor.pk if actor is not None else None,
+        actor_label=actor.email if actor is not None else "",
+        organization=organization,
+        organization_pk=organization.pk if organization is not None else None,
+        action=action,
+        target_type=str(target_type),
+        target_id=_plain(str(target_id if target_id is not None else "")),
+        changes=reduced,
+        channel=channel,
+    )
+
+
+def _append(entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Number and chain the entries after the last one, then insert them."""
+    if not entries:
+        return entries
     with transaction.atomic():
         _serialise_writers()
         last = AuditEntry.objects.order_by("-sequence").values_list("sequence", "entry_hash").first()
-        sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
-        entry = AuditEntry(
-            sequence=sequence,
-            format=FORMAT,
-            occurred_at=timezone.now(),
-            actor=actor,
-            actor_pk=actor.pk if actor is not None else None,
-            actor_label=actor.email if actor is not None else "",
-            organization=organization,
-            organization_pk=organization.pk if organization is not None else None,
-            action=action,
-            target_type=str(target_type),
-            target_id=_plain(str(target_id if target_id is not None else "")),
-            changes=reduced,
-            channel=channel,
-            prev_hash=prev_hash,
-        )
-        entry.entry_hash = compute_hash(entry)
-        entry.save()
-    return entry
+        sequence, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
+        for entry in entries:
+            sequence += 1
+            entry.sequence, entry.prev_hash = sequence, prev_hash
+            entry.entry_hash = prev_hash = compute_hash(entry)
+        if len(entries) == 1:
+            entries[0].save()
+        else:
+            # The model's manager refuses bulk writes so that nothing else can skip the chain;
+            # this is the chain's own writer, and these are inserts of chained entries.
+            models.QuerySet(model=AuditEntry).bulk_create(entries)  # type: ignore[arg-type]
+    return entries
 
 
 def record_fields(action: str, actor: Any, target: Target, fields: Iterable[str]) -> list[str]:

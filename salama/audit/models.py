@@ -30,7 +30,7 @@ class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
         _refuse("bulk_update")
 
     def bulk_create(self, *args: Any, **kwargs: Any) -> NoReturn:
-        _refuse("bulk_create (entries are written one by one by salama.audit.actions.record)")
+        _refuse("bulk_create (entries are chained and written by salama.audit.actions only)")
 
 
 class AuditEntry(models.Model):

@@ -83,9 +83,17 @@ def cases_for(membership: Membership, filters: CaseFilters | None = None) -> Que
         queryset = queryset.filter(priority=filters.priority)
     # Each many-to-many condition is a subquery, so several never multiply the rows.
     if filters.country:
-        queryset = queryset.filter(pk__in=Case.objects.filter(defenders__country=filters.country).values("pk"))
+        # From the defenders' side: their (organisation, country) index finds the few, and the
+        # link table gives their cases; from the cases' side every defender would be read.
+        on_cases = Case.defenders.through.objects.filter(
+            defender__organization_id=membership.organization_id, defender__country=filters.country
+        )
+        queryset = queryset.filter(pk__in=on_cases.values("case_id"))
     if filters.sector is not None:
-        queryset = queryset.filter(pk__in=Case.objects.filter(defenders__sectors=filters.sector).values("pk"))
+        on_cases = Case.defenders.through.objects.filter(
+            defender__organization_id=membership.organization_id, defender__sectors=filters.sector
+        )
+        queryset = queryset.filter(pk__in=on_cases.values("case_id"))
     if filters.member is not None:
         queryset = queryset.filter(pk__in=Case.objects.filter(team=filters.member).values("pk"))
     if filters.tag is not None:

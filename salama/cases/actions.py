@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from salama.accounts.models import User
 from salama.audit.actions import record, record_fields, record_reveal
 from salama.core.permissions import require
+from salama.defenders.access import visible_defenders
 from salama.orgs.models import Membership, Organization
 from salama.revisions.actions import record_revision, snapshot
 
@@ -54,8 +55,10 @@ def _ids(records: Iterable[Any]) -> list[str]:
 
 
 def _check_defenders(membership: Membership, defenders: Iterable[Any]) -> list[Any]:
+    """Only defenders the actor may see: a case cannot be a way to reach anyone else's."""
     defenders = list(defenders)
-    if any(d.organization_id != membership.organization_id for d in defenders):
+    visible = set(visible_defenders(membership).filter(pk__in=[d.pk for d in defenders]).values_list("pk", flat=True))
+    if any(d.pk not in visible for d in defenders):
         raise ValidationError({"defenders": _("Choose defenders of your own organisation.")})
     return defenders
 

@@ -141,7 +141,7 @@ def _fields(request: HttpRequest, payload: Schema, *, partial: bool = False) -> 
     data = payload.dict(exclude_unset=partial)
     if "defenders" in data:
         ids = set(data["defenders"])
-        found = list(defenders_of(_me(request).organization).filter(pk__in=ids))
+        found = list(defenders_of(_me(request)).filter(pk__in=ids))
         if len(found) != len(ids):
             raise ValidationError({"defenders": [_("Choose defenders of your own organisation.")]})
         data["defenders"] = found

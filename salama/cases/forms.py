@@ -8,10 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from salama.defenders.access import defenders_of, sector_terms
 from salama.defenders.forms import SectorField, field_label
 from salama.defenders.models import Defender
-from salama.orgs.models import Organization
+from salama.orgs.models import Membership, Organization
 from salama.vocab.models import Term
 
-from .access import tag_terms, team_candidates
+from .access import CaseFilters, tag_terms, team_candidates
 from .models import Case
 
 
@@ -56,9 +56,9 @@ class CaseForm(forms.Form):
         help_text=_("Encrypted. Shown only on an explicit, recorded reveal."),
     )
 
-    def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["defenders"].queryset = defenders_of(org)  # type: ignore[attr-defined]
+        self.fields["defenders"].queryset = defenders_of(membership)  # type: ignore[attr-defined]
         self.fields["tags"].queryset = tag_terms()  # type: ignore[attr-defined]
 
 
@@ -171,3 +171,20 @@ class CaseFilterForm(forms.Form):
         self.fields["member"].queryset = team_candidates(org)  # type: ignore[attr-defined]
         countries = Defender._meta.get_field("country").formfield().choices  # type: ignore[union-attr]
         self.fields["country"].choices = [("", _("Any")), *[c for c in countries if c[0]]]  # type: ignore[attr-defined]
+
+    def filters(self) -> CaseFilters:
+        """What the list shows, and an export of the list holds: one reading of the form for both."""
+        if not self.is_bound:
+            return CaseFilters()
+        data = self.cleaned_data
+        return CaseFilters(
+            status=data["status"],
+            priority=data["priority"],
+            country=data["country"],
+            sector=data["sector"],
+            member=data["member"].user if data["member"] else None,
+            tag=data["tag"],
+            opened_from=data["opened_from"],
+            opened_to=data["opened_to"],
+            sort=data["sort"] or "-opened",
+        )

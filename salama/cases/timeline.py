@@ -41,6 +41,17 @@ def describe(event: TimelineEvent) -> str:
     if event.kind == "case.team_member_removed":
         values["member"] = details.get("member", "")
         return _("%(who)s removed %(member)s from the team.") % values
+    alert_lines = {
+        "alert.linked": _("%(who)s linked the urgent alert %(reference)s to the case."),
+        "alert.submitted": _("%(who)s sent the urgent alert %(reference)s for review."),
+        "alert.approved": _("%(who)s approved the urgent alert %(reference)s."),
+        "alert.returned_to_review": _("%(who)s changed the approved urgent alert %(reference)s; it is back in review."),
+        "alert.published": _("%(who)s published the urgent alert %(reference)s."),
+        "alert.closed": _("%(who)s closed the urgent alert %(reference)s."),
+    }
+    if event.kind in alert_lines:
+        values["reference"] = details.get("reference", "")
+        return alert_lines[event.kind] % values
     simple = {
         "note.added": _("%(who)s added a note."),
         "incident.recorded": _("%(who)s recorded an incident."),

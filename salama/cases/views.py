@@ -5,26 +5,26 @@ JavaScript off."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from salama.core.decorators import fetched_first
 from salama.core.encryption import DecryptionError
+from salama.core.paging import KeysFirstPaginator
 from salama.core.permissions import role_can
 from salama.orgs.models import Membership, Organization
 from salama.revisions.views import history_response
 from salama.sharing.access import grants_of
 
 from . import actions
-from .access import NOTES, SUMMARY, CaseFilters, access_case, cases_for, notes_of, timeline_of
+from .access import NOTES, SUMMARY, access_case, cases_for, notes_of, timeline_of
 from .forms import CaseFilterForm, CaseForm, EditCaseForm, NoteForm, RevealForm, StatusForm, TeamForm
 from .models import Case
 from .timeline import describe
@@ -45,45 +45,20 @@ def _case(request: HttpRequest, case_id: Any) -> Case:
 
 
 def case_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Need to know before the method check: a case outside it is 404 to every method, so a 405
-    cannot tell someone off the team that the case exists."""
-
-    def decorate(func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(func)
-        def wrapped(request: HttpRequest, org_slug: str, case_id: str) -> HttpResponse:
-            case = _case(request, case_id)
-            if request.method not in methods:
-                return HttpResponseNotAllowed(methods)
-            return func(request, org_slug, case)
-
-        return wrapped
-
-    return decorate
-
-
-def _filters(form: CaseFilterForm) -> CaseFilters:
-    data = form.cleaned_data
-    return CaseFilters(
-        status=data["status"],
-        priority=data["priority"],
-        country=data["country"],
-        sector=data["sector"],
-        member=data["member"].user if data["member"] else None,
-        tag=data["tag"],
-        opened_from=data["opened_from"],
-        opened_to=data["opened_to"],
-        sort=data["sort"] or "-opened",
-    )
+    return fetched_first(_case, "case_id", methods)
 
 
 @require_GET
 def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     form = CaseFilterForm(request.GET or None, org=_org(request))
-    context: dict[str, Any] = {"filter_form": form, "can_edit": role_can(_me(request).role, "cases.edit")}
+    context: dict[str, Any] = {
+        "filter_form": form,
+        "can_edit": role_can(_me(request).role, "cases.edit"),
+        "can_export": role_can(_me(request).role, "cases.export"),
+    }
     if form.is_bound and not form.is_valid():
         return render(request, "cases/list.html", context, status=400)
-    filters = _filters(form) if form.is_bound else CaseFilters()
-    page = Paginator(cases_for(_me(request), filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = KeysFirstPaginator(cases_for(_me(request), form.filters()), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context.update(page=page, query=query.urlencode())
@@ -97,7 +72,7 @@ def _form_errors(form: Any, error: ValidationError) -> None:
 
 @require_http_methods(["GET", "POST"])
 def create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
-    form = CaseForm(request.POST or None, org=_org(request))
+    form = CaseForm(request.POST or None, membership=_me(request))
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -113,7 +88,7 @@ def create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @case_view(["GET", "POST"])
 def edit_view(request: HttpRequest, org_slug: str, case: Case) -> HttpResponse:
-    form = EditCaseForm(request.POST or None, org=_org(request), initial=EditCaseForm.initial_from(case))
+    form = EditCaseForm(request.POST or None, membership=_me(request), initial=EditCaseForm.initial_from(case))
     context = {"form": form, "case": case}
     if request.method == "POST":
         if form.is_valid():

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 
@@ -19,4 +20,5 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "shell_memberships": memberships_of(user),
         "current_org": getattr(request, "org", None),
         "current_membership": getattr(request, "membership", None),
+        "demo_mode": settings.DEMO_MODE and not settings.PRODUCTION,
     }

@@ -147,6 +147,8 @@ def load_demo_network() -> list[DemoLogin]:
                 DemoLogin(user.email, name, f"{org.name}: {Role(role).label}", do_generate_backup_codes(user))
             )
     _demo_defenders()
+    _demo_subscribers()
+    _demo_alert()
     return logins
 
 
@@ -194,3 +196,96 @@ def _demo_defenders() -> None:
         codes = fields.pop("sectors")
         sectors = list(Term.objects.filter(vocabulary__code="sectors", code__in=codes))
         do_create_defender(admin, country="CO", sectors=sectors, **fields)
+
+
+# Invented subscribers of the Colombian NGO's alerts, at the demo domain so the demo mailbox
+# shows what they receive.
+DEMO_SUBSCRIBERS = [
+    ("Lucía Andrade", "journalist", "Radio Pacífico", ["es", "en"], "lucia.andrade"),
+    ("Jean Moreau", "diplomat", "Embassy human rights desk", ["fr", "es"], "jean.moreau"),
+    ("Sam Okafor", "activist", "", ["en"], "sam.okafor"),
+    ("Red de Defensoras del Pacífico", "partner", "Red de Defensoras", ["es"], "red.defensoras"),
+    ("Amira Haddad", "journalist", "Independent", ["ar", "en"], "amira.haddad"),
+]
+DEMO_RULE = "Colombia: partners and subscribers, Spanish or English"
+
+
+def _demo_subscribers() -> None:
+    """Subscribers with verified email addresses and one audience rule, added once, so that the
+    demo alert has an audience."""
+    from salama.audiences import actions
+    from salama.audiences.models import AudienceRule
+
+    admin = Membership.objects.filter(organization__slug="tierra-digna", role=Role.ADMIN).first()
+    if admin is None or AudienceRule.objects.filter(organization=admin.organization).exists():
+        return
+    for name, kind, affiliation, languages, local in DEMO_SUBSCRIBERS:
+        subscriber = actions.do_create_subscriber(
+            admin, kind=kind, display_name=name, affiliation=affiliation, languages=languages, countries=["CO"]
+        )
+        address = f"{local}@{DEMO_DOMAIN}"
+        point = actions.do_add_contact_point(admin, subscriber, channel="email", address=address, consent_how="form")
+        actions.do_verify_contact_point(admin, point, reason="Demo data")
+    actions.do_create_rule(
+        admin,
+        name=DEMO_RULE,
+        member_organizations=list(Organization.objects.filter(slug__in=["shield-international", "embassy-bogota-hr"])),
+        subscriber_kinds=["journalist", "diplomat", "activist", "partner"],
+        countries=["CO"],
+        languages=["es", "en"],
+    )
+
+
+def _demo_alert() -> None:
+    """An urgent alert in review, written by the coordinator, added once: the admin approves it
+    (the second person) and publishes it, and the demo mailbox shows it arrive."""
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from salama.alerts.actions import do_create_alert, do_save_target, do_save_version, do_submit
+    from salama.alerts.models import Alert
+    from salama.defenders.actions import do_record_consent
+    from salama.defenders.models import Defender
+
+    org = Organization.objects.filter(slug="tierra-digna").first()
+    author = Membership.objects.filter(organization=org, role=Role.COORDINATOR).first()
+    defender = Defender.objects.filter(organization=org, public_name="La Maestra").first()
+    if author is None or defender is None or Alert.objects.filter(organization=org).exists():
+        return
+    admin = Membership.objects.get(organization=org, role=Role.ADMIN)
+    do_record_consent(admin, defender, scope="named_publicly", given_on=date(2026, 1, 15), how="In person")
+    alert = do_create_alert(
+        author, default_language="es", deadline=timezone.now() + timedelta(days=14), defenders=[defender]
+    )
+    do_save_version(
+        author,
+        alert,
+        "es",
+        title="Colombia: amenazas de muerte contra La Maestra",
+        summary="La Maestra, lideresa de restitución de tierras en Cauca, fue amenazada de muerte tras la audiencia.",
+        recommended_actions="Pidan a las autoridades protección inmediata y una investigación imparcial.",
+        model_letter="Señor Ministro: le solicito respetuosamente que garantice la protección de La Maestra.",
+    )
+    do_save_version(
+        author,
+        alert,
+        "en",
+        title="Colombia: death threats against La Maestra",
+        summary="La Maestra, a land restitution leader in Cauca, received death threats after the hearing.",
+        recommended_actions="Urge the authorities to protect her at once and to investigate impartially.",
+        model_letter="Dear Minister, I respectfully urge you to guarantee the protection of La Maestra.",
+    )
+    do_save_target(
+        author,
+        alert,
+        name="Ministro del Interior",
+        title="Ministro",
+        institution="Ministerio del Interior",
+        country="CO",
+        postal_address="Carrera 8 No. 7-83, Bogotá",
+        email=f"ministro@{DEMO_DOMAIN}",
+        salutation="Señor Ministro",
+        preferred_language="es",
+    )
+    do_submit(author, alert)

@@ -12,6 +12,7 @@ import random
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +30,24 @@ log = logging.getLogger("salama.jobs")
 Handler = Callable[[dict[str, Any]], None]
 HANDLERS: dict[str, Handler] = {}
 _wake = threading.Event()
+
+
+@dataclass(frozen=True)
+class WorkSource:
+    """Another engine with rows of its own (salama.delivery) that runs in these same workers."""
+
+    name: str
+    work_once: Callable[[], int]  # claim, run and record one batch; how much was done
+    has_due_work: Callable[[], bool]
+    wake_celery: Callable[[], None]  # scale mode: queue the task that runs work_once
+    health: Callable[[], dict[str, Any]]
+
+
+SOURCES: dict[str, WorkSource] = {}
+
+
+def register_source(source: WorkSource) -> None:
+    SOURCES[source.name] = source
 
 
 class PermanentError(Exception):
@@ -66,14 +85,17 @@ def wake() -> None:
 def claim(limit: int = 10) -> list[int]:
     """Lease up to `limit` due jobs (pending, or running with an expired lease) and commit."""
     now = timezone.now()
-    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    postgresql = connection.vendor == "postgresql"
     table = Job._meta.db_table
-    sql = (
-        f"UPDATE {table} SET state = %s, lease_until = %s, attempts = attempts + 1 "  # noqa: S608
-        f"WHERE id IN (SELECT id FROM {table} "
+    due = (
+        f"SELECT id FROM {table} "  # noqa: S608
         f"WHERE (state = %s AND run_after <= %s) OR (state = %s AND lease_until < %s) "
-        f"ORDER BY priority, run_after LIMIT %s{lock}) RETURNING id"
+        f"ORDER BY priority, run_after LIMIT %s{' FOR UPDATE SKIP LOCKED' if postgresql else ''}"
     )
+    # On PostgreSQL, ARRAY() runs the subquery once: as `IN (...)` the planner may run it again
+    # per row and lease more than `limit` jobs.
+    chosen = f"id = ANY(ARRAY({due}))" if postgresql else f"id IN ({due})"
+    sql = f"UPDATE {table} SET state = %s, lease_until = %s, attempts = attempts + 1 WHERE {chosen} RETURNING id"  # noqa: S608
     lease_until = now + timedelta(seconds=settings.JOB_LEASE_SECONDS)
     params: list[Any] = [Job.State.RUNNING, lease_until, Job.State.PENDING, now, Job.State.RUNNING, now, limit]
     with transaction.atomic(), connection.cursor() as cursor:
@@ -127,6 +149,17 @@ def has_due_work() -> bool:
     return Job.objects.filter(due).exists()
 
 
+def work_sources_once() -> int:
+    """One batch of every other engine; an engine that fails does not starve the others."""
+    done = 0
+    for source in SOURCES.values():
+        try:
+            done += source.work_once()
+        except Exception:
+            log.exception("work source %s: unexpected error; continuing", source.name)
+    return done
+
+
 HOUSEKEEPING_EVERY = timedelta(minutes=10)
 KEEP_FINISHED_JOBS = timedelta(days=7)
 _housekeeping_lock = threading.Lock()
@@ -170,7 +203,7 @@ def worker_loop(name: str, stop: threading.Event, mode: str = "embedded") -> Non
         try:
             beat(name, mode)
             housekeeping_if_due()
-            if work_once() == 0:
+            if work_once() + work_sources_once() == 0:
                 _wake.wait(timeout=1.0)
                 _wake.clear()
         except Exception:
@@ -211,4 +244,5 @@ def health() -> dict[str, Any]:
         "alive": WorkerHeartbeat.objects.filter(last_seen_at__gte=recent).count(),
         "pending": Job.objects.filter(state=Job.State.PENDING, run_after__lte=timezone.now()).count(),
         "failed": Job.objects.filter(state=Job.State.FAILED).count(),
+        **{source.name: source.health() for source in SOURCES.values()},
     }

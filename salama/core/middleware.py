@@ -10,15 +10,21 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
-from django.utils.cache import patch_cache_control
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 
 from salama.accounts.access import is_fully_signed_in
 
-from .permissions import ROUTE_POLICIES, SELF_GUARDED_NAMESPACES, role_can
+from .permissions import (
+    PUBLIC_CACHE_SECONDS,
+    PUBLICLY_CACHEABLE_ROUTES,
+    ROUTE_POLICIES,
+    SELF_GUARDED_NAMESPACES,
+    role_can,
+)
 
 log = logging.getLogger("salama.access")
 
@@ -74,6 +80,8 @@ class AccessPolicyMiddleware(LoginRequiredMiddleware):
             return deny(request, _("This page is not available."))
         if policy.kind == "public":
             return None
+        if policy.kind == "demo" and not (settings.DEMO_MODE and not settings.PRODUCTION):
+            raise Http404  # before the sign-in check: outside the demo the page does not exist
         user = request.user
         if not user.is_authenticated:
             return self.handle_no_permission(request, view_func)
@@ -96,19 +104,37 @@ class AccessPolicyMiddleware(LoginRequiredMiddleware):
 
 
 class SecurityHeadersMiddleware:
-    """Headers Django does not set itself; no page is ever cached by a browser or proxy."""
+    """Headers Django does not set itself; no page is cached by a browser or proxy, except the
+    few public feeds declared in PUBLICLY_CACHEABLE_ROUTES, for a few minutes."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        patch_cache_control(response, no_store=True, private=True)
+        if self.publicly_cacheable(request, response):
+            # The language comes from Accept-Language or the language cookie.
+            patch_cache_control(response, public=True, max_age=PUBLIC_CACHE_SECONDS)
+            patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        else:
+            patch_cache_control(response, no_store=True, private=True)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"
         )
         return response
+
+    @staticmethod
+    def publicly_cacheable(request: HttpRequest, response: HttpResponse) -> bool:
+        """Only the declared public routes, only a success, and never an answer setting a cookie
+        (a shared cache would hand it to everyone)."""
+        match = getattr(request, "resolver_match", None)
+        return (
+            match is not None
+            and match.view_name in PUBLICLY_CACHEABLE_ROUTES
+            and response.status_code == 200
+            and not response.cookies
+        )
 
 
 class CsrfMiddleware(CsrfViewMiddleware):

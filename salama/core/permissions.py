@@ -53,12 +53,32 @@ PERMISSIONS: dict[str, Permission] = {
         Permission("defenders.delete", MANAGERS, _("Only organisation admins can delete a defender.")),
         Permission("defenders.import", LEADS, _("Only admins and coordinators can import defenders.")),
         Permission("defenders.export", LEADS, _("Only admins and coordinators can export defenders.")),
+        Permission("incidents.import", LEADS, _("Only admins and coordinators can import incidents.")),
+        # The import pages: whoever may import at least one kind of record. The kind's own
+        # permission above is checked again for each file (salama.transfer).
+        Permission("records.import", LEADS, _("Only admins and coordinators can import records.")),
         Permission("cases.view", ALL_ROLES, _("Your role cannot see cases.")),
         Permission("cases.edit", EDITORS, _("Viewers cannot open or change cases.")),
         Permission("cases.reveal", EDITORS, _("Viewers cannot reveal a case's summary or notes.")),
         Permission("cases.manage_team", LEADS, _("Only admins and coordinators can change a case team.")),
         Permission("cases.delete", MANAGERS, _("Only organisation admins can delete a case.")),
         Permission("cases.share", LEADS, _("Only admins and coordinators can share a case with another organisation.")),
+        # Cases and incidents: each person exports only what need to know lets them see.
+        Permission("cases.export", EDITORS, _("Viewers cannot export cases or incidents.")),
+        # The subscriber list names who acts for defenders: leads only, like exports.
+        Permission("audiences.view", LEADS, _("Only admins and coordinators can see subscribers and audiences.")),
+        Permission("audiences.manage", LEADS, _("Only admins and coordinators can change subscribers and audiences.")),
+        Permission(
+            "audiences.verify", MANAGERS, _("Only organisation admins can mark an address verified without a link.")
+        ),
+        # Urgent alerts. Approving is a second person's job (the two-person rule, checked in
+        # salama.alerts.actions); publishing also needs a fresh second factor.
+        Permission("alerts.view", ALL_ROLES, _("Your role cannot see urgent alerts.")),
+        Permission("alerts.edit", EDITORS, _("Viewers cannot write or change urgent alerts.")),
+        Permission("alerts.approve", LEADS, _("Only admins and coordinators can approve urgent alerts.")),
+        Permission(
+            "alerts.publish", LEADS, _("Only admins and coordinators can publish, close or pause urgent alerts.")
+        ),
     ]
 }
 
@@ -99,6 +119,9 @@ class Policy:
       public     no sign-in (the reviewed allowlist below);
       signed_in  signed in with a second factor, any account;
       operator   signed in with a second factor, platform operator only;
+      demo       signed in with a second factor, any account, and only while Salama runs as
+                 the demo (settings.DEMO_MODE, never in production); otherwise the route does
+                 not exist: 404 for everyone, signed in or not;
       org        signed in with a second factor and a member of the organisation in the URL
                  whose role holds `permission`.
     """
@@ -107,7 +130,7 @@ class Policy:
     permission: str = ""
 
     def __post_init__(self) -> None:
-        if self.kind not in {"public", "signed_in", "operator", "org"}:
+        if self.kind not in {"public", "signed_in", "operator", "org", "demo"}:
             raise ValueError(f"unknown policy kind {self.kind}")
         if (self.kind == "org") != bool(self.permission):
             raise ValueError("an org policy names exactly one permission")
@@ -117,6 +140,7 @@ class Policy:
 
 PUBLIC = Policy("public")
 SIGNED_IN = Policy("signed_in")
+DEMO = Policy("demo")
 OPERATOR = Policy("operator")
 
 
@@ -184,15 +208,19 @@ ROUTE_POLICIES: dict[str, Policy] = {
     "defenders:consent_withdraw": org("defenders.edit"),
     "defenders:contact_add": org("defenders.edit"),
     "defenders:contact_remove": org("defenders.edit"),
-    # import and export; a full export also needs defenders.reveal and a fresh second factor
-    "transfer:import_start": org("defenders.import"),
-    "transfer:import_batch": org("defenders.import"),
-    "transfer:import_mapping": org("defenders.import"),
-    "transfer:import_terms": org("defenders.import"),
-    "transfer:import_preview": org("defenders.import"),
-    "transfer:import_run": org("defenders.import"),
-    "transfer:import_cancel": org("defenders.import"),
+    # import: the pages let in whoever may import some kind; each batch also needs its kind's
+    # own permission (defenders.import, incidents.import), checked by salama.transfer
+    "transfer:import_start": org("records.import"),
+    "transfer:import_batch": org("records.import"),
+    "transfer:import_mapping": org("records.import"),
+    "transfer:import_terms": org("records.import"),
+    "transfer:import_preview": org("records.import"),
+    "transfer:import_run": org("records.import"),
+    "transfer:import_cancel": org("records.import"),
+    # export; a full export also needs the reveal permission and every export a fresh second factor
     "transfer:export": org("defenders.export"),
+    "transfer:export_cases": org("cases.export"),  # only the cases the member may see
+    "transfer:export_incidents": org("cases.export"),  # only incidents of the cases the member may see
     "cases:list": org("cases.view"),
     "cases:create": org("cases.edit"),
     "cases:detail": org("cases.view"),
@@ -207,6 +235,8 @@ ROUTE_POLICIES: dict[str, Policy] = {
     "incidents:list": org("cases.view"),  # lists only incidents of the cases the member may see
     "incidents:create": org("cases.edit"),
     "incidents:detail": org("cases.view"),
+    "incidents:edit": org("cases.edit"),
+    "incidents:history": org("cases.view"),  # revealing its protected values needs cases.reveal
     "incidents:reveal": org("cases.reveal"),
     "incidents:link": org("cases.edit"),
     "incidents:delete": org("cases.delete"),
@@ -226,7 +256,64 @@ ROUTE_POLICIES: dict[str, Policy] = {
     "sharing:shared_reveal": org("cases.view"),
     "sharing:shared_incident": org("cases.view"),
     "sharing:shared_evidence": org("cases.view"),
+    # urgent alerts; linked cases are listed through need to know
+    "alerts:list": org("alerts.view"),
+    "alerts:create": org("alerts.edit"),
+    "alerts:detail": org("alerts.view"),
+    "alerts:edit": org("alerts.edit"),
+    "alerts:version": org("alerts.edit"),
+    "alerts:version_delete": org("alerts.edit"),
+    "alerts:target_add": org("alerts.edit"),
+    "alerts:target_edit": org("alerts.edit"),
+    "alerts:target_remove": org("alerts.edit"),
+    "alerts:submit": org("alerts.edit"),
+    "alerts:return_to_draft": org("alerts.edit"),
+    "alerts:approve": org("alerts.approve"),
+    "alerts:publish": org("alerts.publish"),  # also a second factor from the last few minutes
+    "alerts:close": org("alerts.publish"),
+    "alerts:follow_up": org("alerts.edit"),
+    "alerts:board": org("alerts.view"),
+    "alerts:sending": org("alerts.publish"),
+    # recording an action taken is taking part, not editing the alert: every member may
+    "alerts:action_add": org("alerts.view"),
+    # the signed per-delivery link is the credential; every bad link gets the same page
+    "alerts:ack": PUBLIC,
+    "alerts:ack_action": PUBLIC,
+    # public feeds (Atom, CAP 1.2): only published public-scope alerts, only their own public
+    # text; an unknown organisation and one without public alerts get the same empty feed
+    "alerts:feed_atom": PUBLIC,
+    "alerts:feed_cap": PUBLIC,
+    # subscribers and audience rules: the subscriber list names who acts for defenders
+    "audiences:subscribers": org("audiences.view"),
+    "audiences:subscriber_create": org("audiences.manage"),
+    "audiences:subscriber_detail": org("audiences.view"),  # shows addresses; the read is audited
+    "audiences:subscriber_edit": org("audiences.manage"),
+    "audiences:subscriber_delete": org("audiences.manage"),
+    "audiences:contact_add": org("audiences.manage"),
+    "audiences:contact_edit": org("audiences.manage"),
+    "audiences:contact_verify": org("audiences.verify"),
+    "audiences:contact_send_verification": org("audiences.manage"),
+    "audiences:contact_withdraw": org("audiences.manage"),
+    "audiences:contact_delete": org("audiences.manage"),
+    "audiences:rules": org("audiences.view"),
+    "audiences:rule_create": org("audiences.manage"),
+    "audiences:rule_detail": org("audiences.view"),  # a preview count, never who
+    "audiences:rule_edit": org("audiences.manage"),
+    "audiences:rule_delete": org("audiences.manage"),
+    # a recipient's own preferences, opt-out and address confirmation: the signed link in the
+    # message is the credential (recipients have no account); every bad link gets the same page
+    "audiences:preferences": PUBLIC,
+    "audiences:unsubscribe": PUBLIC,
+    "audiences:verify": PUBLIC,
+    # the demo mailbox: all mail a demo sends, to invented addresses (salama.delivery.mailbox)
+    "delivery:demo_mailbox": DEMO,
+    "delivery:demo_mail": DEMO,
 }
+
+# Public routes whose answer is the same for every caller and may be kept by browsers and
+# proxies for a few minutes (feed readers poll them); every other answer is `no-store`.
+PUBLICLY_CACHEABLE_ROUTES = frozenset({"alerts:feed_atom", "alerts:feed_cap"})
+PUBLIC_CACHE_SECONDS = 300
 
 # Django's static-file and API views carry their own checks (static files are public assets;
 # the API authenticates every request by bearer token). Matched on the URL namespace.

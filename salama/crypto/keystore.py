@@ -155,6 +155,10 @@ class KeyStore(Protocol):
         """A fresh data key, stored wrapped by the organisation's active key."""
         ...
 
+    def new_data_keys(self, org_id: OrgId, count: int) -> list[tuple[str, bytes]]:
+        """`count` fresh data keys stored at once: one durable write for a whole batch."""
+        ...
+
     def data_key(self, org_id: OrgId, data_key_id: str) -> bytes:
         """The data key, or KeyDestroyed if it is missing or destroyed."""
         ...
@@ -447,18 +451,23 @@ class SQLiteKeyStore:
     # -- data keys --------------------------------------------------------------------------
 
     def new_data_key(self, org_id: OrgId) -> tuple[str, bytes]:
+        return self.new_data_keys(org_id, 1)[0]
+
+    def new_data_keys(self, org_id: OrgId, count: int) -> list[tuple[str, bytes]]:
         org = _org(org_id)
-        key_id, key = new_key_id(), generate_key()
-        # Active version read and row written in one write transaction, so a rotation that is
-        # finishing in another process cannot retire the version this key is wrapped by.
+        made = [(new_key_id(), generate_key()) for _ in range(count)]
+        # Active version read and rows written in one write transaction, so a rotation that is
+        # finishing in another process cannot retire the version these keys are wrapped by.
         with self._transaction() as db:
             _org_key_id, version, org_key = self._active_org_key(db, org)
-            db.execute(
+            now = _now()
+            db.executemany(
                 "INSERT INTO data_keys (key_id, org_id, org_key_version, wrapped, created_at) VALUES (?, ?, ?, ?, ?)",
-                (key_id, org, version, _wrap(org_key, key, _ad("data", org, key_id)), _now()),
+                [(key_id, org, version, _wrap(org_key, key, _ad("data", org, key_id)), now) for key_id, key in made],
             )
-            self._remember(("data", org, key_id), key)
-        return key_id, key
+            for key_id, key in made:
+                self._remember(("data", org, key_id), key)
+        return made
 
     def data_key(self, org_id: OrgId, data_key_id: str) -> bytes:
         org = _org(org_id)

@@ -1,19 +1,25 @@
 """The only way to fetch defenders, their consents and trusted contacts.
 
-Until cases exist, need to know is by organisation: a defender belongs to one organisation and
-only its members see it. Missing and not-yours are both 404.
+Need to know follows the cases (ARCHITECTURE.md rule 5): roles in `TEAM_ONLY_ROLES` see the
+defenders of the cases whose team they are on (the case's defenders and its incidents' victims),
+and the defenders they recorded themselves (so a
+caseworker can open the case for someone they have just added); every other role sees all of
+its organisation's defenders. Missing, another organisation's and outside a person's need to
+know are all the same 404.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from salama.core.encryption import EncryptedField, blind_search
-from salama.orgs.models import Organization
+from salama.core.permissions import TEAM_ONLY_ROLES
+from salama.orgs.models import Membership, Organization
 from salama.vocab.access import access_vocabulary, terms_of
 from salama.vocab.models import Term
 
@@ -43,9 +49,24 @@ def _with_presence(queryset: QuerySet[Defender]) -> QuerySet[Defender]:
     return queryset.annotate(**flags)
 
 
-def defenders_of(org: Organization, filters: DefenderFilters | None = None) -> QuerySet[Defender]:
+def visible_defenders(membership: Membership) -> QuerySet[Defender]:
+    """Every defender this member may know of: the single place need to know is decided."""
+    queryset = Defender.objects.filter(organization_id=membership.organization_id)
+    if membership.role in TEAM_ONLY_ROLES:
+        # Imported late: cases and incidents depend on defenders, not the other way round.
+        from salama.cases.models import Case
+        from salama.incidents.models import Victim
+
+        on_my_cases = Case.objects.filter(defenders=OuterRef("pk"), team=membership.user_id)
+        # A victim of an incident on one of my cases is named on that incident already.
+        victim_on_my_cases = Victim.objects.filter(defender=OuterRef("pk"), incident__case__team=membership.user_id)
+        queryset = queryset.filter(Q(created_by=membership.user_id) | Exists(on_my_cases) | Exists(victim_on_my_cases))
+    return queryset
+
+
+def defenders_of(membership: Membership, filters: DefenderFilters | None = None) -> QuerySet[Defender]:
     filters = filters or DefenderFilters()
-    queryset = Defender.objects.filter(organization=org)
+    queryset = visible_defenders(membership)
     if filters.kind:
         queryset = queryset.filter(kind=filters.kind)
     if filters.gender:
@@ -59,18 +80,29 @@ def defenders_of(org: Organization, filters: DefenderFilters | None = None) -> Q
     return _with_presence(queryset).prefetch_related("sectors").order_by("public_name", "pk")
 
 
-def find_exactly(org: Organization, field_name: str, value: str) -> list[Defender]:
-    """Exact search on an encrypted field through its blind index, inside one organisation."""
+def find_exactly(membership: Membership, field_name: str, value: str) -> list[Defender]:
+    """Exact search on an encrypted field through its blind index, among the defenders this
+    member may see: a match outside their need to know is not even counted."""
     if field_name not in SEARCHABLE_FIELDS:
         raise ValueError(f"{field_name} has no blind index")
-    return blind_search(defenders_of(org), org.pk, field_name, value)
+    return blind_search(defenders_of(membership), membership.organization_id, field_name, value)
 
 
-def access_defender(org: Organization, defender_id: Any) -> Defender:
-    defender = defenders_of(org).filter(pk=defender_id).first()
+def access_defender(membership: Membership, defender_id: Any) -> Defender:
+    try:
+        UUID(str(defender_id))
+    except ValueError:
+        raise Http404 from None
+    defender = defenders_of(membership).filter(pk=defender_id).first()
     if defender is None:
         raise Http404
     return defender
+
+
+def require_visible_defender(membership: Membership, defender: Defender) -> None:
+    """Actions check need to know again, so no caller can act on a defender its actor may not see."""
+    if not visible_defenders(membership).filter(pk=defender.pk).exists():
+        raise Http404
 
 
 def consents_of(defender: Defender) -> QuerySet[Consent]:

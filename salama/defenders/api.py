@@ -156,9 +156,9 @@ def _fields(payload: DefenderIn, *, partial: bool = False) -> dict[str, Any]:
 def list_defenders(request: HttpRequest, org_slug: str, filters: Query[DefenderFiltersIn]):  # type: ignore[no-untyped-def]
     sector = sector_terms().filter(code=filters.sector).first() if filters.sector else None
     if filters.sector and sector is None:
-        return defenders_of(_me(request).organization).none()
+        return defenders_of(_me(request)).none()
     return defenders_of(
-        _me(request).organization,
+        _me(request),
         DefenderFilters(filters.kind or "", sector, filters.gender or "", filters.country.upper(), filters.q.strip()),
     )
 
@@ -166,28 +166,28 @@ def list_defenders(request: HttpRequest, org_slug: str, filters: Query[DefenderF
 @router.get("/organizations/{org_slug}/defenders/{defender_id}", response={200: DefenderOut, **ERRORS})
 @requires("defenders.view")
 def get_defender(request: HttpRequest, org_slug: str, defender_id: UUID):  # type: ignore[no-untyped-def]
-    return access_defender(_me(request).organization, defender_id)
+    return access_defender(_me(request), defender_id)
 
 
 @router.post("/organizations/{org_slug}/defenders", response={201: DefenderOut, **ERRORS})
 @requires("defenders.edit")
 def create_defender(request: HttpRequest, org_slug: str, payload: DefenderIn):  # type: ignore[no-untyped-def]
     defender = actions.do_create_defender(_me(request), **_fields(payload))
-    return Status(201, access_defender(_me(request).organization, defender.pk))
+    return Status(201, access_defender(_me(request), defender.pk))
 
 
 @router.patch("/organizations/{org_slug}/defenders/{defender_id}", response={200: DefenderOut, **ERRORS})
 @requires("defenders.edit")
 def update_defender(request: HttpRequest, org_slug: str, defender_id: UUID, payload: DefenderPatch):  # type: ignore[no-untyped-def]
-    defender = access_defender(_me(request).organization, defender_id)
+    defender = access_defender(_me(request), defender_id)
     actions.do_update_defender(_me(request), defender, **_fields(payload, partial=True))
-    return access_defender(_me(request).organization, defender_id)
+    return access_defender(_me(request), defender_id)
 
 
 @router.delete("/organizations/{org_slug}/defenders/{defender_id}", response={204: None, **ERRORS})
 @requires("defenders.delete")
 def delete_defender(request: HttpRequest, org_slug: str, defender_id: UUID):  # type: ignore[no-untyped-def]
-    actions.do_delete_defender(_me(request), access_defender(_me(request).organization, defender_id))
+    actions.do_delete_defender(_me(request), access_defender(_me(request), defender_id))
     return Status(204, None)
 
 
@@ -195,7 +195,7 @@ def delete_defender(request: HttpRequest, org_slug: str, defender_id: UUID):  # 
 @requires("defenders.reveal")
 def reveal_defender(request: HttpRequest, org_slug: str, defender_id: UUID, payload: RevealIn):  # type: ignore[no-untyped-def]
     """Audited: the entry names the fields revealed, never their values."""
-    defender = access_defender(_me(request).organization, defender_id)
+    defender = access_defender(_me(request), defender_id)
     unknown = sorted(set(payload.fields) - set(ENCRYPTED_FIELDS))
     if unknown:
         raise ValidationError({"fields": [_("Not a protected field: %(names)s") % {"names": ", ".join(unknown)}]})
@@ -211,13 +211,13 @@ def reveal_defender(request: HttpRequest, org_slug: str, defender_id: UUID, payl
 @paginate(PageNumberPagination)
 @requires("defenders.view")
 def list_consents(request: HttpRequest, org_slug: str, defender_id: UUID):  # type: ignore[no-untyped-def]
-    return consents_of(access_defender(_me(request).organization, defender_id))
+    return consents_of(access_defender(_me(request), defender_id))
 
 
 @router.post("/organizations/{org_slug}/defenders/{defender_id}/consents", response={201: ConsentOut, **ERRORS})
 @requires("defenders.edit")
 def create_consent(request: HttpRequest, org_slug: str, defender_id: UUID, payload: ConsentIn):  # type: ignore[no-untyped-def]
-    defender = access_defender(_me(request).organization, defender_id)
+    defender = access_defender(_me(request), defender_id)
     return Status(201, actions.do_record_consent(_me(request), defender, **payload.dict()))
 
 
@@ -227,5 +227,5 @@ def create_consent(request: HttpRequest, org_slug: str, defender_id: UUID, paylo
 )
 @requires("defenders.edit")
 def withdraw_consent(request: HttpRequest, org_slug: str, defender_id: UUID, consent_id: int, payload: WithdrawIn):  # type: ignore[no-untyped-def]
-    consent = access_consent(access_defender(_me(request).organization, defender_id), consent_id)
+    consent = access_consent(access_defender(_me(request), defender_id), consent_id)
     return actions.do_withdraw_consent(_me(request), consent, payload.withdrawn_on)

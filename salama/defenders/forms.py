@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from salama.vocab.models import Term
 
-from .access import ENCRYPTED_FIELDS, SEARCHABLE_FIELDS, sector_terms
+from .access import ENCRYPTED_FIELDS, SEARCHABLE_FIELDS, DefenderFilters, sector_terms
 from .models import Consent, Defender, TrustedContact
 
 MAX_LINES = 50
@@ -140,6 +140,13 @@ class DefenderFilterForm(forms.Form):
         self.fields["sector"].queryset = sector_terms()  # type: ignore[attr-defined]
         countries = Defender._meta.get_field("country").formfield().choices  # type: ignore[union-attr]
         self.fields["country"].choices = [("", _("Any")), *[c for c in countries if c[0]]]  # type: ignore[attr-defined]
+
+    def filters(self) -> DefenderFilters:
+        """What the list shows, and an export of the list holds: one reading of the form for both."""
+        if not self.is_bound:
+            return DefenderFilters()
+        data = self.cleaned_data
+        return DefenderFilters(data["kind"], data["sector"], data["gender"], data["country"], data["text"].strip())
 
 
 class ExactSearchForm(forms.Form):

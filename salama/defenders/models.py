@@ -68,6 +68,8 @@ class Defender(EncryptedModel):
                 name="defender_external_id_unique_in_org",
             )
         ]
+        # Case lists filter by their defenders' country (salama.cases.access.cases_for).
+        indexes = [models.Index(fields=["organization", "country"], name="defender_org_country_idx")]
 
     def __str__(self) -> str:
         return self.public_name

@@ -3,6 +3,7 @@ create, edit and delete, consents and trusted contacts. All work with JavaScript
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -11,16 +12,17 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
+from salama.core.decorators import fetched_first
 from salama.core.encryption import DecryptionError
-from salama.core.permissions import role_can
+from salama.core.paging import KeysFirstPaginator
+from salama.core.permissions import TEAM_ONLY_ROLES, role_can
 from salama.orgs.models import Membership, Organization
 
 from . import actions
 from .access import (
     ENCRYPTED_FIELDS,
-    DefenderFilters,
     access_consent,
     access_contact,
     access_defender,
@@ -54,9 +56,12 @@ def _me(request: HttpRequest) -> Membership:
     return request.membership  # type: ignore[attr-defined,no-any-return]
 
 
-def _filters(form: DefenderFilterForm) -> DefenderFilters:
-    data = form.cleaned_data
-    return DefenderFilters(data["kind"], data["sector"], data["gender"], data["country"], data["text"].strip())
+def _defender(request: HttpRequest, defender_id: Any) -> Defender:
+    return access_defender(_me(request), defender_id)
+
+
+def defender_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    return fetched_first(_defender, "defender_id", methods)
 
 
 @require_http_methods(["GET", "POST"])
@@ -72,12 +77,13 @@ def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
         "can_edit": can_edit,
         # Import and export are given to the same roles; the pages check each on its own.
         "can_transfer": role_can(_me(request).role, "defenders.import"),
+        "team_only": _me(request).role in TEAM_ONLY_ROLES,
     }
     if request.method == "POST":
         if not search_form.is_valid():
             return render(request, "defenders/list.html", context, status=400)
         try:
-            found = find_exactly(_org(request), search_form.cleaned_data["field"], search_form.cleaned_data["value"])
+            found = find_exactly(_me(request), search_form.cleaned_data["field"], search_form.cleaned_data["value"])
         except DecryptionError:
             found = []
             messages.error(request, _("A record that matched cannot be decrypted. Tell your organisation's admin."))
@@ -85,8 +91,9 @@ def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
         return render(request, "defenders/list.html", context)
     if filter_form.is_bound and not filter_form.is_valid():
         return render(request, "defenders/list.html", context, status=400)
-    filters = _filters(filter_form) if filter_form.is_bound else DefenderFilters()
-    page = Paginator(defenders_of(_org(request), filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = KeysFirstPaginator(defenders_of(_me(request), filter_form.filters()), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context.update(page=page, query=query.urlencode())
@@ -105,9 +112,8 @@ def create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     return render(request, "defenders/form.html", {"form": form})
 
 
-@require_http_methods(["GET", "POST"])
-def edit_view(request: HttpRequest, org_slug: str, defender_id: str) -> HttpResponse:
-    defender = access_defender(_org(request), defender_id)
+@defender_view(["GET", "POST"])
+def edit_view(request: HttpRequest, org_slug: str, defender: Defender) -> HttpResponse:
     form = EditDefenderForm(request.POST or None, initial=EditDefenderForm.initial_from(defender))
     context = {"form": form, "defender": defender}
     if request.method == "POST":
@@ -166,9 +172,9 @@ def _undecryptable(request: HttpRequest, defender: Defender, fields: Any) -> Htt
     return _profile(request, defender, undecryptable=True)
 
 
-@require_GET
-def detail_view(request: HttpRequest, org_slug: str, defender_id: str) -> HttpResponse:
-    return _profile(request, access_defender(_org(request), defender_id))
+@defender_view(["GET"])
+def detail_view(request: HttpRequest, org_slug: str, defender: Defender) -> HttpResponse:
+    return _profile(request, defender)
 
 
 def _open(defender: Defender, names: list[str]) -> dict[str, Any]:
@@ -182,10 +188,9 @@ def _open(defender: Defender, names: list[str]) -> dict[str, Any]:
     return values
 
 
-@require_POST
-def reveal_view(request: HttpRequest, org_slug: str, defender_id: str) -> HttpResponse:
+@defender_view(["POST"])
+def reveal_view(request: HttpRequest, org_slug: str, defender: Defender) -> HttpResponse:
     """Values are shown in this response only: never kept in the session or put in a URL."""
-    defender = access_defender(_org(request), defender_id)
     form = RevealForm(request.POST, choices=[(name, name) for name in actions.REVEALABLE])
     if not form.is_valid():
         return _profile(request, defender, status=400, reveal_error=True)
@@ -197,9 +202,8 @@ def reveal_view(request: HttpRequest, org_slug: str, defender_id: str) -> HttpRe
     return _profile(request, defender, revealed)
 
 
-@require_http_methods(["GET", "POST"])
-def delete_view(request: HttpRequest, org_slug: str, defender_id: str) -> HttpResponse:
-    defender = access_defender(_org(request), defender_id)
+@defender_view(["GET", "POST"])
+def delete_view(request: HttpRequest, org_slug: str, defender: Defender) -> HttpResponse:
     if request.method == "POST":
         actions.do_delete_defender(_me(request), defender)
         messages.success(request, _("Defender deleted. Their protected details can no longer be read."))
@@ -207,9 +211,8 @@ def delete_view(request: HttpRequest, org_slug: str, defender_id: str) -> HttpRe
     return render(request, "defenders/delete.html", {"defender": defender})
 
 
-@require_POST
-def consent_add_view(request: HttpRequest, org_slug: str, defender_id: str) -> HttpResponse:
-    defender = access_defender(_org(request), defender_id)
+@defender_view(["POST"])
+def consent_add_view(request: HttpRequest, org_slug: str, defender: Defender) -> HttpResponse:
     form = ConsentForm(request.POST, prefix="consent")
     if not form.is_valid():
         return _profile(request, defender, status=400, consent_form=form)
@@ -218,9 +221,8 @@ def consent_add_view(request: HttpRequest, org_slug: str, defender_id: str) -> H
     return redirect("defenders:detail", org_slug=org_slug, defender_id=defender.pk)
 
 
-@require_POST
-def consent_withdraw_view(request: HttpRequest, org_slug: str, defender_id: str, consent_id: int) -> HttpResponse:
-    defender = access_defender(_org(request), defender_id)
+@defender_view(["POST"])
+def consent_withdraw_view(request: HttpRequest, org_slug: str, defender: Defender, consent_id: int) -> HttpResponse:
     consent = access_consent(defender, consent_id)
     form = WithdrawConsentForm(request.POST)
     try:
@@ -234,9 +236,8 @@ def consent_withdraw_view(request: HttpRequest, org_slug: str, defender_id: str,
     return redirect("defenders:detail", org_slug=org_slug, defender_id=defender.pk)
 
 
-@require_POST
-def contact_add_view(request: HttpRequest, org_slug: str, defender_id: str) -> HttpResponse:
-    defender = access_defender(_org(request), defender_id)
+@defender_view(["POST"])
+def contact_add_view(request: HttpRequest, org_slug: str, defender: Defender) -> HttpResponse:
     form = TrustedContactForm(request.POST, prefix="contact")
     if not form.is_valid():
         return _profile(request, defender, status=400, contact_form=form)
@@ -245,9 +246,8 @@ def contact_add_view(request: HttpRequest, org_slug: str, defender_id: str) -> H
     return redirect("defenders:detail", org_slug=org_slug, defender_id=defender.pk)
 
 
-@require_POST
-def contact_remove_view(request: HttpRequest, org_slug: str, defender_id: str, contact_id: str) -> HttpResponse:
-    defender = access_defender(_org(request), defender_id)
+@defender_view(["POST"])
+def contact_remove_view(request: HttpRequest, org_slug: str, defender: Defender, contact_id: str) -> HttpResponse:
     actions.do_remove_trusted_contact(_me(request), access_contact(defender, contact_id))
     messages.success(request, _("Trusted contact removed."))
     return redirect("defenders:detail", org_slug=org_slug, defender_id=defender.pk)

@@ -19,6 +19,7 @@ from salama.cases.access import require_visible_case
 from salama.cases.models import Case, TimelineEvent
 from salama.core.permissions import require
 from salama.orgs.models import Membership
+from salama.revisions.actions import record_revision, snapshot
 from salama.vocab.models import Term
 
 from .access import ENCRYPTED_FIELDS
@@ -180,6 +181,7 @@ def do_record_incident(
     incident = Incident(case=case, organization=actor.organization, recorded_by=actor.user, **fields)
     incident.save()
     _write_rows(incident, acts, victims, perpetrators, sources)
+    record_revision(actor, incident, {}, TRACKED)
     summary = _row_summary(acts, victims, perpetrators, sources)
     changes: dict[str, tuple[Any, Any]] = {
         name: (None, fields.get(name)) for name in PUBLIC_FIELDS if fields.get(name) not in (None, "")
@@ -224,10 +226,12 @@ def do_update_incident(
     victims: Sequence[Mapping[str, Any]] | None = None,
     perpetrators: Sequence[Mapping[str, Any]] | None = None,
     sources: Sequence[Mapping[str, Any]] | None = None,
+    comment: str = "",
     **fields: Any,
 ) -> Incident:
     """Changes the fields given. Rows, when given, are replaced as a whole (all four kinds
-    together), since acts point at victims by their place in the list."""
+    together), since acts point at victims by their place in the list. The revision keeps the
+    old and new values, the protected ones sealed, with the optional comment."""
     require(actor, "cases.edit")
     require_visible_case(actor, incident.case)
     unknown = sorted(set(fields) - {*PUBLIC_FIELDS, *ENCRYPTED_FIELDS})
@@ -235,6 +239,8 @@ def do_update_incident(
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
     before = Incident.objects.get(pk=incident.pk)
     _check_dates(fields.get("date_start", before.date_start), fields.get("date_end", before.date_end))
+    if fields.get("date_precision", before.date_precision) not in Incident.Precision.values:
+        raise ValidationError({"date_precision": _("This field is required.")})
     rows: dict[str, list[Mapping[str, Any]]] | None = None
     if any(given is not None for given in (acts, victims, perpetrators, sources)):
         rows = {
@@ -244,6 +250,8 @@ def do_update_incident(
             "sources": list(sources or []),
         }
         _check_rows(actor.organization_id, **rows)
+    tracked = [*fields, *(ROW_FIELDS if rows is not None else ())]
+    revision_base = snapshot(before, tracked)
     changes: dict[str, tuple[Any, Any]] = {}
     for name, value in fields.items():
         old = getattr(before, name)
@@ -267,6 +275,7 @@ def do_update_incident(
             changes=changes,
             loggable=INCIDENT_LOGGABLE,
         )
+        record_revision(actor, incident, revision_base, tracked, comment)
     return incident
 
 
@@ -341,3 +350,7 @@ VICTIM_NAMES = "victim_names"
 PERPETRATOR_NAMES = "perpetrator_names"
 SOURCE_DESCRIPTIONS = "source_descriptions"
 REVEALABLE = (*ENCRYPTED_FIELDS, VICTIM_NAMES, PERPETRATOR_NAMES, SOURCE_DESCRIPTIONS)
+# An incident's rows as its revisions keep them (salama.incidents.history): the coded part of
+# each kind in clear, its protected details sealed like encrypted fields.
+ROW_FIELDS = ("acts", "victims", VICTIM_NAMES, "perpetrators", PERPETRATOR_NAMES, "sources", SOURCE_DESCRIPTIONS)
+TRACKED = (*PUBLIC_FIELDS, *ENCRYPTED_FIELDS, *ROW_FIELDS)

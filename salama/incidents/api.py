@@ -213,12 +213,11 @@ def _country(code: str) -> str:
 
 
 def _rows(request: HttpRequest, payload: Any) -> dict[str, list[dict[str, Any]]]:
-    org = _me(request).organization
     victims = []
     for i, victim in enumerate(payload.victims or []):
         defender = None
         if victim.defender is not None:
-            defender = defenders_of(org).filter(pk=victim.defender).first()
+            defender = defenders_of(_me(request)).filter(pk=victim.defender).first()
             if defender is None:
                 raise ValidationError({f"victims.{i}.defender": [_("No such defender in your organisation.")]})
         status = _term(VICTIM_STATUS, victim.status, f"victims.{i}.status", required=False)
@@ -292,7 +291,7 @@ def update_incident(request: HttpRequest, org_slug: str, incident_id: UUID, payl
     if "country" in fields:
         fields["country"] = _country(fields["country"])
     sent = payload.model_fields_set & {"acts", "victims", "perpetrators", "sources"}
-    rows = _rows(request, payload) if sent else {}
+    rows: dict[str, Any] = _rows(request, payload) if sent else {}
     actions.do_update_incident(me, incident, **fields, **rows)
     return access_incident(me, incident_id)
 

@@ -18,3 +18,9 @@ class IncidentsConfig(AppConfig):
             ("incidents.Source", "reliability"),
         ):
             register_term_referrer(model, field)
+
+        from salama.revisions.hooks import track
+
+        from .history import DERIVED
+
+        track("incidents.Incident", DERIVED)

@@ -1,8 +1,9 @@
-"""Forms for recording an incident without JavaScript: one form for the incident and a
-fixed-size formset per kind of row; "add another" is a server round trip (see views)."""
+"""Forms for recording and editing an incident without JavaScript: one form for the incident
+and a fixed-size formset per kind of row; "add another" is a server round trip (see views)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -11,11 +12,11 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from salama.defenders.access import defenders_of
-from salama.orgs.models import Organization
+from salama.orgs.models import Membership
 from salama.vocab.models import Term
 
 from . import access
-from .actions import MAX_ROWS, REVEALABLE
+from .actions import MAX_ROWS, PUBLIC_FIELDS, REVEALABLE
 from .models import Act, Incident, IncidentLink, Perpetrator, Source, Victim
 
 
@@ -63,9 +64,10 @@ class IncidentForm(forms.ModelForm):
             "narrative",
             "relation_to_work",
         ]
+        # A date input takes ISO dates whatever the reader's language (an edit form shows dates).
         widgets = {
-            "date_start": forms.DateInput(attrs={"type": "date"}),
-            "date_end": forms.DateInput(attrs={"type": "date"}),
+            "date_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "date_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
     def clean_coordinates(self) -> str:
@@ -92,6 +94,11 @@ class IncidentForm(forms.ModelForm):
         pass
 
 
+def _keep() -> forms.IntegerField:
+    # Editing: the recorded row this one continues, whose hidden detail it keeps when left empty.
+    return forms.IntegerField(required=False, min_value=0, max_value=MAX_ROWS - 1, widget=forms.HiddenInput)
+
+
 class ActForm(forms.Form):
     violation = _term_field(Act, "violation", required=True)
     victim = forms.TypedChoiceField(label=_("Victim"), required=False, coerce=int, empty_value=None)
@@ -113,15 +120,17 @@ class VictimForm(forms.Form):
         label=_("Or: name of someone else"), max_length=300, required=False, help_text=_("Encrypted.")
     )
     status = _term_field(Victim, "status", required=False)
+    keep = _keep()
 
-    def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["defender"].queryset = defenders_of(org)  # type: ignore[attr-defined]
+        self.fields["defender"].queryset = defenders_of(membership)  # type: ignore[attr-defined]
         self.fields["status"].queryset = access.status_terms()  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if self.has_changed() and not cleaned.get("defender") and not cleaned.get("other_name"):
+        named = cleaned.get("defender") or cleaned.get("other_name") or cleaned.get("keep") is not None
+        if self.has_changed() and not named:
             self.add_error("defender", _("Choose a defender or give the victim's name."))
         return cleaned
 
@@ -132,6 +141,7 @@ class PerpetratorForm(forms.Form):
         label=field_label(Perpetrator, "named_actor"), max_length=300, required=False, help_text=_("Encrypted.")
     )
     involvement = _term_field(Perpetrator, "involvement", required=False)
+    keep = _keep()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -149,6 +159,7 @@ class SourceForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Encrypted."),
     )
+    keep = _keep()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -162,6 +173,11 @@ class RowFormSet(BaseFormSet):  # type: ignore[type-arg]
     def initial_form_count(self) -> int:
         return 0 if not self.is_bound else super().initial_form_count()
 
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = _("Remove this row")
+
 
 ROWS: dict[str, type[forms.Form]] = {
     "victims": VictimForm,
@@ -172,13 +188,101 @@ ROWS: dict[str, type[forms.Form]] = {
 
 
 def row_formset(
-    kind: str, rows: int, *, data: Any = None, initial: list[dict[str, Any]] | None = None, **form_kwargs: Any
+    kind: str,
+    rows: int,
+    *,
+    data: Any = None,
+    initial: list[dict[str, Any]] | None = None,
+    editing: bool = False,
+    **form_kwargs: Any,
 ) -> RowFormSet:
+    """Editing, each row can be removed: a recorded row whose details are hidden looks blank."""
     cls = formset_factory(
-        ROWS[kind], formset=RowFormSet, extra=rows, max_num=MAX_ROWS, absolute_max=MAX_ROWS, validate_max=True
+        ROWS[kind],
+        formset=RowFormSet,
+        extra=rows,
+        max_num=MAX_ROWS,
+        absolute_max=MAX_ROWS,
+        validate_max=True,
+        can_delete=editing,
     )
     formset: RowFormSet = cls(data, initial=initial, prefix=kind, form_kwargs=form_kwargs)  # type: ignore[assignment]
     return formset
+
+
+class EditIncidentForm(IncidentForm):
+    """Protected details are not in the form unless revealed for it (an audited reveal): opening
+    them on every edit would be an unaudited reveal. Hidden, an empty protected field keeps what
+    is recorded and a value replaces it; shown, the form holds them all, so emptying one erases
+    it."""
+
+    shown = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.protected_shown:
+            for name in access.ENCRYPTED_FIELDS:
+                self.fields[name].help_text = _("Hidden. Leave empty to keep what is recorded; type to replace it.")
+
+    @property
+    def protected_shown(self) -> bool:
+        return bool(self.fields["shown"].to_python(self["shown"].value()))
+
+    @staticmethod
+    def initial_from(incident: Incident, shown: bool) -> dict[str, Any]:
+        names = (*PUBLIC_FIELDS, *(access.ENCRYPTED_FIELDS if shown else ()))
+        return {**{name: getattr(incident, name) for name in names}, "shown": shown}
+
+    def changes(self) -> dict[str, Any]:
+        """The fields to write: public ones always, protected ones when shown or typed."""
+        data = dict(self.cleaned_data)
+        del data["shown"]
+        if not self.protected_shown:
+            for name in access.ENCRYPTED_FIELDS:
+                if not data[name]:
+                    del data[name]
+        return data
+
+
+# Each kind of row with a protected detail: the fields coded in clear, and the protected one.
+ROW_DETAILS = {
+    "victims": (("defender", "status"), "other_name"),
+    "perpetrators": (("type", "involvement"), "named_actor"),
+    "sources": (("kind", "reliability"), "description"),
+}
+
+
+def _recorded(incident: Incident) -> dict[str, list[Any]]:
+    return {kind: list(getattr(incident, kind).all()) for kind in ROW_DETAILS}
+
+
+def initial_rows(incident: Incident, shown: bool) -> dict[str, list[dict[str, Any]]]:
+    """The recorded rows as the edit formsets show them; protected details only when shown."""
+    recorded = _recorded(incident)
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for kind, (coded, secret) in ROW_DETAILS.items():
+        names = (*coded, secret) if shown else coded
+        rows[kind] = [
+            {**{name: getattr(row, row._meta.get_field(name).attname) for name in names}, "keep": keep}
+            for keep, row in enumerate(recorded[kind])
+        ]
+    positions = {victim.pk: i for i, victim in enumerate(recorded["victims"])}
+    rows["acts"] = [
+        {"violation": act.violation_id, "victim": positions.get(act.victim_id)} for act in incident.acts.all()
+    ]
+    return rows
+
+
+def keep_recorded(rows: Mapping[str, list[dict[str, Any]]], incident: Incident) -> Mapping[str, list[dict[str, Any]]]:
+    """Hidden details: a row left without its protected detail keeps the one of the recorded row
+    it continues, so saving a form that never showed them loses nothing."""
+    recorded = _recorded(incident)
+    for kind, (_coded, secret) in ROW_DETAILS.items():
+        for row in rows[kind]:
+            keep = row.get("keep")
+            if not row.get(secret) and keep is not None and keep < len(recorded[kind]):
+                row[secret] = getattr(recorded[kind][keep], secret)
+    return rows
 
 
 class IncidentFilterForm(forms.Form):
@@ -201,6 +305,17 @@ class IncidentFilterForm(forms.Form):
         if start and end and end < start:
             self.add_error("date_to", _("The end of the range cannot be before its start."))
         return cleaned
+
+    def filters(self) -> access.IncidentFilters:
+        """What the list shows, and an export of the list holds: one reading of the form for both."""
+        data = self.cleaned_data if self.is_bound else {}
+        return access.IncidentFilters(
+            violation=data.get("violation"),
+            perpetrator_type=data.get("perpetrator_type"),
+            country=data.get("country") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
 
 
 class RevealForm(forms.Form):

@@ -50,6 +50,9 @@ class Incident(EncryptedModel):
     coordinates = EncryptedTextField(_("coordinates"))
     narrative = EncryptedTextField(_("narrative"))
     relation_to_work = EncryptedTextField(_("relation to the victim's human-rights work"))
+    # The id the incident has in the spreadsheet or system it was imported from, so that
+    # importing the same file again updates rather than duplicates.
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -57,8 +60,20 @@ class Incident(EncryptedModel):
     class Meta:
         ordering = ["-date_start", "-created_at"]
         indexes = [
-            models.Index(fields=["organization", "date_start"], name="incident_org_date_idx"),
-            models.Index(fields=["organization", "country"], name="incident_org_country_idx"),
+            # The list's order, whole: a page's keys come from the index alone (salama.core.paging).
+            models.Index(fields=["organization", "date_start", "created_at", "id"], name="incident_list_idx"),
+            models.Index(
+                fields=["organization", "country", "date_start", "created_at", "id"], name="incident_country_list_idx"
+            ),
+            # Periods that began before a searched range and reach into it.
+            models.Index(fields=["organization", "date_end"], name="incident_org_date_end_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="incident_external_id_unique_in_org",
+            )
         ]
         verbose_name = _("incident")
         verbose_name_plural = _("incidents")
@@ -104,6 +119,8 @@ class Act(models.Model):
 
     class Meta:
         ordering = ["incident", "pk"]
+        # The incident list's violation filter reads incident ids by violation from this alone.
+        indexes = [models.Index(fields=["violation", "incident"], name="act_violation_incident_idx")]
 
     def __str__(self) -> str:
         return f"act in {self.incident_id}"
@@ -127,6 +144,7 @@ class Perpetrator(EncryptedModel):
 
     class Meta:
         ordering = ["incident", "position"]
+        indexes = [models.Index(fields=["type", "incident"], name="perpetrator_type_incident_idx")]
 
     def __str__(self) -> str:
         return f"perpetrator in {self.incident_id}"

@@ -1,6 +1,6 @@
-"""Incident pages: the organisation-wide list with filters, recording an incident on a case
-(without JavaScript: "add another row" is a round trip), the incident page with audited
-reveals, links and deletion."""
+"""Incident pages: the organisation-wide list with filters, recording and editing an incident
+on a case (without JavaScript: "add another row" is a round trip), the incident page with
+audited reveals, links and deletion, and its history."""
 
 from __future__ import annotations
 
@@ -8,21 +8,35 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from salama.cases.access import access_case
 from salama.cases.models import Case
 from salama.core.encryption import DecryptionError
+from salama.core.paging import KeysFirstPaginator
 from salama.core.permissions import role_can
 from salama.orgs.models import Membership
+from salama.revisions.forms import CommentForm
+from salama.revisions.views import history_response
 
 from . import actions
-from .access import ENCRYPTED_FIELDS, IncidentFilters, access_incident, incidents_for, links_of
-from .forms import ROWS, IncidentFilterForm, IncidentForm, LinkForm, RevealForm, field_label, row_formset
+from .access import ENCRYPTED_FIELDS, access_incident, incidents_for, links_of
+from .forms import (
+    ROWS,
+    EditIncidentForm,
+    IncidentFilterForm,
+    IncidentForm,
+    LinkForm,
+    RevealForm,
+    field_label,
+    initial_rows,
+    keep_recorded,
+    row_formset,
+)
 from .models import Incident
 
 PAGE_SIZE = 25
@@ -41,19 +55,16 @@ def _case(request: HttpRequest, case_id: Any) -> Case:
 @require_GET
 def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     form = IncidentFilterForm(request.GET or None)
-    context: dict[str, Any] = {"filter_form": form}
+    role = _me(request).role
+    context: dict[str, Any] = {
+        "filter_form": form,
+        "can_export": role_can(role, "cases.export"),
+        "can_import": role_can(role, "incidents.import"),
+    }
     if form.is_bound and not form.is_valid():
         return render(request, "incidents/list.html", context, status=400)
-    data = form.cleaned_data if form.is_bound else {}
-    filters = IncidentFilters(
-        violation=data.get("violation"),
-        perpetrator_type=data.get("perpetrator_type"),
-        country=data.get("country") or "",
-        date_from=data.get("date_from"),
-        date_to=data.get("date_to"),
-    )
-    queryset = incidents_for(_me(request), filters).prefetch_related("acts__violation")
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    queryset = incidents_for(_me(request), form.filters()).prefetch_related("acts__violation")
+    page = KeysFirstPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context.update(page=page, query=query.urlencode())
@@ -70,24 +81,40 @@ def _row_counts(data: Any) -> dict[str, int]:
     return counts
 
 
-def _typed(data: Any, kind: str, rows: int) -> list[dict[str, Any]]:
+def _typed(data: Any, kind: str, rows: int, editing: bool) -> list[dict[str, Any]]:
     """What was typed in each row, to show again after a round trip."""
-    names = list(ROWS[kind].base_fields)
+    names = [*ROWS[kind].base_fields, *(["DELETE"] if editing else [])]
     return [{name: data.get(f"{kind}-{i}-{name}", "") for name in names} for i in range(rows)]
 
 
-def _formsets(request: HttpRequest, counts: dict[str, int], data: Any = None, initial: Any = None) -> dict[str, Any]:
-    org = _me(request).organization
+def _formsets(
+    request: HttpRequest, counts: dict[str, int], data: Any = None, initial: Any = None, editing: bool = False
+) -> dict[str, Any]:
     kwargs: dict[str, dict[str, Any]] = {
-        "victims": {"org": org},
+        "victims": {"membership": _me(request)},
         "acts": {"victim_rows": counts["victims"]},
         "perpetrators": {},
         "sources": {},
     }
     return {
-        kind: row_formset(kind, counts[kind], data=data, initial=(initial or {}).get(kind), **kwargs[kind])
+        kind: row_formset(
+            kind, counts[kind], data=data, initial=(initial or {}).get(kind), editing=editing, **kwargs[kind]
+        )
         for kind in ROWS
     }
+
+
+def _is_filled(form: Any) -> bool:
+    """A row to save: neither blank nor marked for removal."""
+    return bool(form.has_changed() and not form.cleaned_data.get("DELETE"))
+
+
+def _filled(formset: Any) -> list[Any]:
+    return [form for form in formset.forms if _is_filled(form)]
+
+
+def _row(form: Any) -> dict[str, Any]:
+    return {name: value for name, value in form.cleaned_data.items() if name != "DELETE"}
 
 
 def _rows(formsets: dict[str, Any]) -> dict[str, list[dict[str, Any]]] | None:
@@ -96,14 +123,12 @@ def _rows(formsets: dict[str, Any]) -> dict[str, list[dict[str, Any]]] | None:
     kept: dict[int, int] = {}
     victims: list[dict[str, Any]] = []
     for i, form in enumerate(formsets["victims"].forms):
-        if form.has_changed():
+        if _is_filled(form):
             kept[i] = len(victims)
-            victims.append(form.cleaned_data)
+            victims.append(_row(form))
     acts = []
-    for form in formsets["acts"].forms:
-        if not form.has_changed():
-            continue
-        row = dict(form.cleaned_data)
+    for form in _filled(formsets["acts"]):
+        row = _row(form)
         if row.get("victim") is not None:
             if row["victim"] not in kept:
                 form.add_error("victim", _("This victim's row is empty."))
@@ -113,14 +138,39 @@ def _rows(formsets: dict[str, Any]) -> dict[str, list[dict[str, Any]]] | None:
     return {
         "victims": victims,
         "acts": acts,
-        "perpetrators": [f.cleaned_data for f in formsets["perpetrators"].forms if f.has_changed()],
-        "sources": [f.cleaned_data for f in formsets["sources"].forms if f.has_changed()],
+        "perpetrators": [_row(f) for f in _filled(formsets["perpetrators"])],
+        "sources": [_row(f) for f in _filled(formsets["sources"])],
     }
 
 
 def _record_page(request: HttpRequest, case: Case, form: Any, formsets: Any, status: int = 200, **extra: Any) -> Any:
+    """The form to record an incident, or with `incident` and `comment_form`, to edit one."""
     context = {"case": case, "form": form, "formsets": formsets, **extra}
     return render(request, "incidents/form.html", context, status=status)
+
+
+def _round_trip(request: HttpRequest, case: Case, more: str, form_class: Any, **extra: Any) -> HttpResponse:
+    """Nothing is validated or saved: the same page comes back, as typed, with one more row."""
+    editing = "incident" in extra
+    counts = _row_counts(request.POST)
+    counts[more] = min(counts[more] + 1, actions.MAX_ROWS)
+    initial = {kind: _typed(request.POST, kind, counts[kind], editing) for kind in ROWS}
+    form = form_class(initial={name: request.POST.get(name, "") for name in form_class.base_fields})
+    formsets = _formsets(request, counts, initial=initial, editing=editing)
+    return _record_page(request, case, form, formsets, **extra)
+
+
+def _submitted(request: HttpRequest, form_class: Any, editing: bool = False) -> tuple[Any, Any, Any]:
+    """The form and formsets bound to what was posted, and the rows as the action takes them
+    (None when anything is wrong, the errors added to the forms)."""
+    form = form_class(request.POST)
+    formsets = _formsets(request, _row_counts(request.POST), data=request.POST, editing=editing)
+    valid = form.is_valid() & all([formset.is_valid() for formset in formsets.values()])
+    rows = _rows(formsets) if valid else None
+    if rows is not None and not rows["acts"]:
+        rows = None
+        formsets["acts"].forms[0].add_error("violation", _("Record at least one act: what was done."))
+    return form, formsets, rows
 
 
 @require_http_methods(["GET", "POST"])
@@ -128,21 +178,10 @@ def create_view(request: HttpRequest, org_slug: str, case_id: str) -> HttpRespon
     case = _case(request, case_id)
     if request.method == "GET":
         return _record_page(request, case, IncidentForm(), _formsets(request, FIRST_ROWS))
-    counts = _row_counts(request.POST)
     more = request.POST.get("more")
     if more in ROWS:
-        # Nothing is validated or saved: the same page comes back, as typed, with one more row.
-        counts[more] = min(counts[more] + 1, actions.MAX_ROWS)
-        initial = {kind: _typed(request.POST, kind, counts[kind]) for kind in ROWS}
-        form = IncidentForm(initial={name: request.POST.get(name, "") for name in IncidentForm.base_fields})
-        return _record_page(request, case, form, _formsets(request, counts, initial=initial))
-    form = IncidentForm(request.POST)
-    formsets = _formsets(request, counts, data=request.POST)
-    valid = form.is_valid() & all([formset.is_valid() for formset in formsets.values()])
-    rows = _rows(formsets) if valid else None
-    if rows is not None and not rows["acts"]:
-        rows = None
-        formsets["acts"].forms[0].add_error("violation", _("Record at least one act: what was done."))
+        return _round_trip(request, case, more, IncidentForm)
+    form, formsets, rows = _submitted(request, IncidentForm)
     if rows is None:
         return _record_page(request, case, form, formsets, status=400)
     try:
@@ -151,6 +190,83 @@ def create_view(request: HttpRequest, org_slug: str, case_id: str) -> HttpRespon
         return _record_page(request, case, form, formsets, status=400, action_errors=error.messages)
     messages.success(request, _("Incident recorded."))
     return redirect("incidents:detail", org_slug=org_slug, case_id=case.pk, incident_id=incident.pk)
+
+
+def _edit_page(request: HttpRequest, incident: Incident, shown: bool = False) -> HttpResponse:
+    """The recorded incident in the form; `shown` after an audited reveal, with its protected
+    details filled in (opened here: raises DecryptionError rather than show stored bytes)."""
+    rows = initial_rows(incident, shown)
+    counts = {kind: max(1, len(rows[kind])) for kind in ROWS}
+    form = EditIncidentForm(initial=EditIncidentForm.initial_from(incident, shown))
+    formsets = _formsets(request, counts, initial=rows, editing=True)
+    return _record_page(request, incident.case, form, formsets, incident=incident, comment_form=CommentForm())
+
+
+def _undecryptable(request: HttpRequest, incident: Incident, names: Any) -> HttpResponse:
+    actions.do_note_decryption_failure(_me(request), incident, names)
+    return _detail(request, incident, undecryptable=True)
+
+
+def _reveal_for_edit(request: HttpRequest, incident: Incident) -> HttpResponse:
+    names = actions.do_reveal(_me(request), incident, actions.REVEALABLE)
+    try:
+        return _edit_page(request, incident, shown=True)
+    except DecryptionError:
+        return _undecryptable(request, incident, names)
+
+
+def _save_edit(request: HttpRequest, org_slug: str, incident: Incident) -> HttpResponse:
+    form, formsets, rows = _submitted(request, EditIncidentForm, editing=True)
+    comment_form = CommentForm(request.POST)
+    extra = {"incident": incident, "comment_form": comment_form}
+    if rows is None or not comment_form.is_valid():
+        return _record_page(request, incident.case, form, formsets, status=400, **extra)
+    try:
+        if not form.protected_shown:
+            rows = keep_recorded(rows, incident)
+        comment = comment_form.cleaned_data["comment"]
+        actions.do_update_incident(_me(request), incident, comment=comment, **form.changes(), **rows)
+    except ValidationError as error:
+        return _record_page(request, incident.case, form, formsets, status=400, action_errors=error.messages, **extra)
+    except DecryptionError:
+        return _undecryptable(request, incident, actions.REVEALABLE)
+    messages.success(request, _("Saved."))
+    return redirect("incidents:detail", org_slug=org_slug, case_id=incident.case_id, incident_id=incident.pk)
+
+
+def edit_view(request: HttpRequest, org_slug: str, case_id: str, incident_id: str) -> HttpResponse:
+    """GET shows the recorded incident with its protected details hidden; POST with `reveal`
+    fills them in (audited); POST with `more` adds a row; any other POST saves."""
+    # Need to know is checked before the method, so only those who may know get a 405.
+    incident = access_incident(_me(request), incident_id, _case(request, case_id))
+    if request.method == "GET":
+        return _edit_page(request, incident)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if "reveal" in request.POST:
+        return _reveal_for_edit(request, incident)
+    more = request.POST.get("more")
+    if more in ROWS:
+        comment_form = CommentForm(request.POST)
+        return _round_trip(request, incident.case, more, EditIncidentForm, incident=incident, comment_form=comment_form)
+    return _save_edit(request, org_slug, incident)
+
+
+def history_view(request: HttpRequest, org_slug: str, case_id: str, incident_id: str) -> HttpResponse:
+    """Revisions of the incident; POST reveals their protected values (audited)."""
+    incident = access_incident(_me(request), incident_id, _case(request, case_id))
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    args = [org_slug, incident.case_id, incident.pk]
+    return history_response(
+        request,
+        incident,
+        reveal_permission="cases.reveal",
+        reveal_action="incident.revealed",
+        target=("incident", incident.pk),
+        back_url=reverse("incidents:detail", args=args),
+        reveal_url=reverse("incidents:history", args=args),
+    )
 
 
 def _open(incident: Incident, names: list[str]) -> dict[str, Any]:

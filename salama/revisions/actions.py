@@ -12,7 +12,7 @@ revision's `sealed_changes`, sealed with the revision's own data key.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -23,10 +23,11 @@ from django.db.models import Max
 
 from salama.audit.actions import Target
 from salama.audit.actions import record as audit_record
-from salama.core.encryption import EncryptedField, EncryptedModel
+from salama.core.encryption import EncryptedField, EncryptedModel, create_many
 from salama.core.permissions import role_can
 from salama.orgs.models import Membership
 
+from .hooks import derived
 from .models import Revision
 
 # Bookkeeping, not content: who created the record and when is already on the revision.
@@ -43,6 +44,9 @@ def tracked_fields(model: type[models.Model]) -> list[str]:
 
 
 def is_sealed(model: type[models.Model], name: str) -> bool:
+    spec = derived(model, name)
+    if spec is not None:
+        return spec.sealed
     return isinstance(model._meta.get_field(name), EncryptedField)
 
 
@@ -62,6 +66,9 @@ def _jsonable(value: Any) -> Any:
 
 
 def _value(record: models.Model, name: str) -> Any:
+    spec = derived(type(record), name)
+    if spec is not None:
+        return [] if record.pk is None or record._state.adding else _jsonable(spec.read(record))
     field = record._meta.get_field(name)
     if isinstance(field, models.ManyToManyField):
         if record.pk is None or record._state.adding:
@@ -87,6 +94,44 @@ def _empty(value: Any) -> bool:
     return value in (None, "", [], {})
 
 
+def _split_changes(
+    model: type[models.Model], names: Iterable[str], before: Mapping[str, Any], after: Mapping[str, Any]
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(public, sealed) changes: each field whose value differs, as {"old": ..., "new": ...}."""
+    public: dict[str, dict[str, Any]] = {}
+    sealed: dict[str, dict[str, Any]] = {}
+    for name in names:
+        old, new = before.get(name), after[name]
+        if old == new or (_empty(old) and _empty(new)):
+            continue
+        (sealed if is_sealed(model, name) else public)[name] = {"old": old, "new": new}
+    return public, sealed
+
+
+def _revision(
+    actor: Membership,
+    record: EncryptedModel,
+    number: int,
+    names: list[str],
+    changes: tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]],
+    comment: str = "",
+) -> Revision:
+    public, sealed = changes
+    revision = Revision(
+        organization_id=record.organization_id,
+        target_type=ContentType.objects.get_for_model(type(record)),
+        target_id=str(record.pk),
+        number=number,
+        author=actor.user,
+        comment=comment.strip(),
+        fields=[name for name in names if name in public or name in sealed],
+        public_changes=public,
+    )
+    # Encrypted fields take the plain value; the stubs only know the column's text type.
+    revision.sealed_changes = sealed  # type: ignore[assignment]
+    return revision
+
+
 @transaction.atomic
 def record_revision(
     actor: Membership,
@@ -101,34 +146,36 @@ def record_revision(
     `before == {}` means the record is new: every field that is set counts as changed."""
     model = type(record)
     names = tracked_fields(model) if after_fields is None else [n for n in after_fields if n != "comment"]
-    after = snapshot(record, names)
-    public: dict[str, dict[str, Any]] = {}
-    sealed: dict[str, dict[str, Any]] = {}
-    for name in names:
-        old, new = before.get(name), after[name]
-        if old == new or (_empty(old) and _empty(new)):
-            continue
-        (sealed if is_sealed(model, name) else public)[name] = {"old": old, "new": new}
-    if not public and not sealed:
+    changes = _split_changes(model, names, before, snapshot(record, names))
+    if not any(changes):
         return None
     content_type = ContentType.objects.get_for_model(model)
     # Lock the record so two concurrent edits cannot take the same number (PostgreSQL).
     model._default_manager.select_for_update().filter(pk=record.pk).exists()
     last = Revision.objects.filter(target_type=content_type, target_id=str(record.pk)).aggregate(n=Max("number"))
-    revision = Revision(
-        organization_id=record.organization_id,
-        target_type=content_type,
-        target_id=str(record.pk),
-        number=(last["n"] or 0) + 1,
-        author=actor.user,
-        comment=comment.strip(),
-        fields=[name for name in names if name in public or name in sealed],
-        public_changes=public,
-    )
-    # Encrypted fields take the plain value; the stubs only know the column's text type.
-    revision.sealed_changes = sealed  # type: ignore[assignment]
+    revision = _revision(actor, record, (last["n"] or 0) + 1, names, changes, comment)
     revision.save()
     return revision
+
+
+@transaction.atomic
+def record_creations(
+    actor: Membership, records: Sequence[EncryptedModel], related: Sequence[Mapping[str, Any]]
+) -> list[Revision]:
+    """Revision 1 of each of many records just inserted together (an import), written at once.
+    `related[i]` gives record i's many-to-many values as `snapshot` would record them (codes),
+    since reading them back would cost a query per record."""
+    if not records:
+        return []
+    model = type(records[0])
+    names = tracked_fields(model)
+    revisions = []
+    for record, values in zip(records, related, strict=True):
+        after = {name: values[name] if name in values else _value(record, name) for name in names}
+        changes = _split_changes(model, names, {}, after)
+        if any(changes):
+            revisions.append(_revision(actor, record, 1, names, changes))
+    return create_many(Revision, revisions)  # type: ignore[return-value]
 
 
 @transaction.atomic

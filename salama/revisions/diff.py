@@ -13,12 +13,16 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 
+from .hooks import derived
 from .models import Revision
 
 WORDS = re.compile(r"(\s+)")
 
 
 def field_label(model: type[models.Model], name: str) -> str:
+    spec = derived(model, name)
+    if spec is not None:
+        return str(capfirst(spec.label))
     try:
         return str(capfirst(getattr(model._meta.get_field(name), "verbose_name", name)))
     except Exception:  # a field since removed from the model still has its history
@@ -59,8 +63,19 @@ def _items(value: Any) -> list[str]:
     return [] if value in (None, "") else [str(value)]
 
 
-def change_html(model: type[models.Model], name: str, old: Any, new: Any) -> SafeString:
+def _lines_html(before: list[str], after: list[str]) -> SafeString:
+    removed = [item for item in before if item not in after]
+    added = [item for item in after if item not in before]
+    pieces = [format_html("<del>{}</del>", item) for item in removed]
+    pieces += [format_html("<ins>{}</ins>", item) for item in added]
+    return mark_safe(" ".join(pieces) or "—")  # noqa: S308  built with format_html
+
+
+def change_html(model: type[models.Model], name: str, old: Any, new: Any, viewer: Any = None) -> SafeString:
     """Lists: what was removed and what was added. Choices: label to label. Text: by word."""
+    spec = derived(model, name)
+    if spec is not None:
+        return _lines_html(spec.show(old or [], viewer), spec.show(new or [], viewer))
     field = None
     try:
         field = model._meta.get_field(name)
@@ -68,12 +83,7 @@ def change_html(model: type[models.Model], name: str, old: Any, new: Any) -> Saf
         field = None
     has_choices = bool(getattr(field, "choices", None))
     if isinstance(old, list | dict) or isinstance(new, list | dict):
-        before, after = _items(old), _items(new)
-        removed = [item for item in before if item not in after]
-        added = [item for item in after if item not in before]
-        pieces = [format_html("<del>{}</del>", item) for item in removed]
-        pieces += [format_html("<ins>{}</ins>", item) for item in added]
-        return mark_safe(" ".join(pieces) or "—")  # noqa: S308  built with format_html
+        return _lines_html(_items(old), _items(new))
     if has_choices or not isinstance(old or "", str) or not isinstance(new or "", str):
         return format_html("<del>{}</del> → <ins>{}</ins>", _display(model, name, old), _display(model, name, new))
     return word_diff(old or "", new or "")
@@ -87,13 +97,14 @@ class Change:
     html: SafeString | None  # None: sealed and not revealed
 
 
-def changes_of(model: type[models.Model], revision: Revision, revealed: bool) -> list[Change]:
-    """Sealed values are opened only when `revealed` (after an audited reveal)."""
+def changes_of(model: type[models.Model], revision: Revision, revealed: bool, viewer: Any = None) -> list[Change]:
+    """Sealed values are opened only when `revealed` (after an audited reveal). `viewer`, the
+    member reading, is for derived values that name other records (salama.revisions.hooks)."""
     sealed = revision.sealed_changes if revealed else {}
     result = []
     for name in revision.fields:
         secret = name not in revision.public_changes
         pair = revision.public_changes.get(name) or sealed.get(name)
-        html = change_html(model, name, pair["old"], pair["new"]) if pair else None
+        html = change_html(model, name, pair["old"], pair["new"], viewer) if pair else None
         result.append(Change(name, field_label(model, name), secret, html))
     return result

@@ -45,7 +45,7 @@ def history_response(
                 {
                     "revision": revision,
                     "comment": revision.comment if revealed else None,
-                    "changes": changes_of(model, revision, revealed),
+                    "changes": changes_of(model, revision, revealed, me),
                 }
             )
     except DecryptionError:
@@ -74,7 +74,7 @@ def defender_history_view(request: HttpRequest, org_slug: str, defender_id: str)
 
     from salama.defenders.access import access_defender
 
-    defender = access_defender(request.org, defender_id)  # type: ignore[attr-defined]
+    defender = access_defender(request.membership, defender_id)  # type: ignore[attr-defined]
     here = reverse("defenders:history", args=[org_slug, defender.pk])
     return history_response(
         request,

@@ -1,8 +1,10 @@
 """Every change made by imports goes through these functions.
 
-Rows are written through the defenders' own actions (do_create_defender, do_update_defender),
-so each imported row is checked, audited and encrypted exactly as if typed in a form. Batch
-bookkeeping (progress, counts) is written with UPDATEs that leave the sealed file alone.
+Rows are written through each kind's own actions (do_create_defender, do_record_incident...),
+so each imported row is checked, audited and encrypted exactly as if typed in a form. Rows are
+checked and written as whoever uploaded the file: their need to know decides which cases and
+defenders a row may name. Batch bookkeeping (progress, counts) is written with UPDATEs that
+leave the sealed file alone.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,12 +24,16 @@ from salama.core.jobs import enqueue
 from salama.core.permissions import require, role_can
 from salama.orgs.models import Membership
 
-from .kinds import KINDS, ImportKind, RowResult, validate
+from .kinds import KINDS
 from .models import ImportBatch, SavedMapping
 from .reading import read_file
+from .rows import ImportKind, RowResult, validate
 
 # Above this many rows to write, an import runs as a background job with progress.
 BACKGROUND_THRESHOLD = 500
+# Rows written per transaction: enough to batch key creation and inserts, few enough that the
+# progress bar moves and a crash repeats little.
+CHUNK_ROWS = 200
 LOGGABLE = ("kind", "rows", "created", "updated", "skipped", "state")
 
 
@@ -101,8 +108,22 @@ def do_set_vocab_map(actor: Membership, batch: ImportBatch, choices: dict[str, d
     return batch
 
 
+def writer(batch: ImportBatch) -> Membership | None:
+    """Whoever uploaded the file, while they may still import its kind: rows are written as them."""
+    if batch.created_by_id is None:
+        return None
+    actor = Membership.objects.filter(organization_id=batch.organization_id, user_id=batch.created_by_id).first()
+    if actor is None or not role_can(actor.role, kind_of(batch).permission):
+        return None
+    return actor
+
+
 def preview(batch: ImportBatch) -> list[RowResult]:
-    return validate(kind_of(batch), batch.table, batch.mapping, batch.vocab_map)
+    actor = writer(batch)
+    if actor is None:
+        message = _("Whoever uploaded this file may no longer import it. Upload it again.")
+        return [RowResult(number=offset + 2, errors=[message]) for offset in range(len(batch.table.get("rows", [])))]
+    return validate(kind_of(batch), batch.table, batch.mapping, batch.vocab_map, actor)
 
 
 def _shred(batch: ImportBatch) -> None:
@@ -157,8 +178,8 @@ def run_import(batch_id: str) -> None:
         return
     ImportBatch.objects.filter(pk=batch.pk).update(state=ImportBatch.State.RUNNING)
     kind = kind_of(batch)
-    actor = Membership.objects.filter(organization=batch.organization, user=batch.created_by).first()
-    if actor is None or not role_can(actor.role, kind.permission):
+    actor = writer(batch)
+    if actor is None:
         # Whoever started it has lost the right to import since: nothing more is written.
         with transaction.atomic():
             ImportBatch.objects.filter(pk=batch.pk).update(state=ImportBatch.State.FAILED, finished_at=timezone.now())
@@ -166,19 +187,16 @@ def run_import(batch_id: str) -> None:
         return
     results = preview(batch)
     valid = [result for result in results if not result.errors]
-    for position, result in enumerate(valid):
-        if position < batch.done:
-            continue
-        with transaction.atomic():
-            outcome = kind.write(actor, result.values)
-            counter = "created_count" if outcome == "created" else "updated_count"
-            ImportBatch.objects.filter(pk=batch.pk).update(done=position + 1, **{counter: F(counter) + 1})
+    for start in range(batch.done, len(valid), CHUNK_ROWS):
+        _write_rows(batch, kind, actor, valid[start : start + CHUNK_ROWS], start)
     with transaction.atomic():
-        skipped = len(results) - len(valid)
         ImportBatch.objects.filter(pk=batch.pk).update(
-            state=ImportBatch.State.DONE, skipped_count=skipped, finished_at=timezone.now()
+            state=ImportBatch.State.DONE,
+            skipped_count=F("skipped_count") + len(results) - len(valid),
+            finished_at=timezone.now(),
         )
-        batch.refresh_from_db(fields=["created_count", "updated_count"])
+        batch.refresh_from_db(fields=["created_count", "updated_count", "skipped_count"])
+        skipped = batch.skipped_count
         _shred(batch)
         record(
             "import.completed",
@@ -193,6 +211,32 @@ def run_import(batch_id: str) -> None:
             },
             loggable=LOGGABLE,
         )
+
+
+def _count(batch: ImportBatch, done: int, outcomes: list[str]) -> None:
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        done=done,
+        created_count=F("created_count") + outcomes.count("created"),
+        updated_count=F("updated_count") + outcomes.count("updated"),
+        skipped_count=F("skipped_count") + outcomes.count("skipped"),
+    )
+
+
+def _write_rows(batch: ImportBatch, kind: ImportKind, actor: Membership, rows: list[RowResult], start: int) -> None:
+    """Rows and their progress in one transaction, so a worker that crashes writes no row twice."""
+    try:
+        with transaction.atomic():
+            _count(batch, start + len(rows), kind.write(actor, [result.values for result in rows]))
+    except (ValidationError, PermissionDenied, Http404):
+        # Something changed since the preview (a case left the importer's need to know, a row
+        # limit was reached): the run is written again row by row, and only the row refused is
+        # left out.
+        if len(rows) == 1:
+            with transaction.atomic():
+                _count(batch, start + 1, ["skipped"])
+            return
+        for offset, result in enumerate(rows):
+            _write_rows(batch, kind, actor, [result], start + offset)
 
 
 def summary(batch: ImportBatch, results: list[RowResult]) -> dict[str, Any]:

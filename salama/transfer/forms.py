@@ -7,17 +7,23 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from .kinds import EMPTY, KINDS, ImportKind
+from .kinds import importable_by
+from .rows import EMPTY, ImportKind
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
 
 class UploadForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What the file holds"), choices=[(k.code, k.label) for k in KINDS.values()])
+    kind = forms.ChoiceField(label=_("What the file holds"), choices=[])
     file = forms.FileField(
         label=_("File"),
         help_text=_("CSV in UTF-8, or Excel (.xlsx). The first row names the columns."),
     )
+
+    def __init__(self, *args: Any, role: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the kinds this role may import are offered, and so accepted.
+        self.fields["kind"].choices = [(kind.code, kind.label) for kind in importable_by(role)]  # type: ignore[attr-defined]
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
@@ -91,7 +97,8 @@ class ExportForm(forms.Form):
         required=False,
         initial=True,
         help_text=_(
-            "No protected details; public names replaced by pseudonyms; dates to the month; places to country"
-            " and region. A full export needs the right to reveal and a fresh confirmation with your second factor."
+            "No protected details and no identifiers; names and titles replaced by pseudonyms; dates to the month;"
+            " places to country and region. A full export needs the right to reveal. Every export needs a fresh"
+            " confirmation with your second factor."
         ),
     )

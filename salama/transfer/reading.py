@@ -10,7 +10,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-MAX_ROWS = 20_000
+# A network moving its whole register at once: 100,000 rows (the request size caps the file too).
+MAX_ROWS = 100_000
 MAX_COLUMNS = 100
 MAX_CELL_CHARS = 20_000
 # Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection).
@@ -121,13 +122,15 @@ def write_csv(headers: list[str], rows: list[list[str]]) -> bytes:
 
 
 def write_xlsx(headers: list[str], rows: list[list[str]]) -> bytes:
-    from openpyxl import Workbook
+    """Built in memory: openpyxl writes each worksheet to a temporary file first, which would
+    put an export's decrypted values on disk. Every cell is written as text, never a formula."""
+    import xlsxwriter
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet()
-    sheet.append(headers)
-    for row in rows:
-        sheet.append([safe_cell(cell) for cell in row])
     out = io.BytesIO()
-    workbook.save(out)
+    workbook = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = workbook.add_worksheet()
+    for number, row in enumerate([headers, *([safe_cell(cell) for cell in row] for row in rows)]):
+        for column, cell in enumerate(row):
+            sheet.write_string(number, column, cell)
+    workbook.close()
     return out.getvalue()

@@ -13,5 +13,7 @@ urlpatterns = [
     path(one + "preview/", views.import_preview_view, name="import_preview"),
     path(one + "run/", views.import_run_view, name="import_run"),
     path(one + "cancel/", views.import_cancel_view, name="import_cancel"),
-    path("o/<slug:org_slug>/export/", views.export_view, name="export"),
+    path("o/<slug:org_slug>/export/", views.export_view, name="export"),  # the defender list
+    path("o/<slug:org_slug>/export/cases/", views.export_cases_view, name="export_cases"),
+    path("o/<slug:org_slug>/export/incidents/", views.export_incidents_view, name="export_incidents"),
 ]

@@ -3,6 +3,8 @@ All work with JavaScript off."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,22 +13,27 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from salama.accounts.views import needs_step_up
-from salama.core.permissions import role_can
-from salama.defenders.access import DefenderFilters
+from salama.cases.forms import CaseFilterForm
+from salama.core.encryption import DecryptionError
+from salama.core.permissions import require, role_can
 from salama.defenders.forms import DefenderFilterForm
+from salama.incidents.forms import IncidentFilterForm
 from salama.orgs.models import Membership, Organization
 
-from . import actions
+from . import actions, export_kinds
 from .access import access_batch, access_mapping, batches_of, mappings_of
-from .export import do_export
+from .export import Export, ExportKind, do_export
 from .forms import ExportForm, MappingForm, UploadForm, VocabForm
-from .kinds import auto_mapping, unknown_values
+from .kinds import importable_by
 from .models import ImportBatch
 from .reading import FileError
+from .rows import auto_mapping, unknown_values
 
 MAX_ERRORS_SHOWN = 500
 
@@ -39,6 +46,13 @@ def _me(request: HttpRequest) -> Membership:
     return request.membership  # type: ignore[attr-defined,no-any-return]
 
 
+def _batch(request: HttpRequest, batch_id: str) -> ImportBatch:
+    """The batch, for someone who may import its kind: the file holds protected values."""
+    batch = access_batch(_org(request), batch_id)
+    require(_me(request), actions.kind_of(batch).permission)
+    return batch
+
+
 def _closed(request: HttpRequest, batch: ImportBatch) -> HttpResponse | None:
     if batch.is_open:
         return None
@@ -47,8 +61,10 @@ def _closed(request: HttpRequest, batch: ImportBatch) -> HttpResponse | None:
 
 @require_http_methods(["GET", "POST"])
 def import_start_view(request: HttpRequest, org_slug: str) -> HttpResponse:
-    form = UploadForm(request.POST or None, request.FILES or None)
-    context = {"form": form, "batches": batches_of(_org(request))[:20]}
+    kinds = [kind.code for kind in importable_by(_me(request).role)]
+    initial = {"kind": request.GET["kind"]} if request.GET.get("kind") in kinds else {}
+    form = UploadForm(request.POST or None, request.FILES or None, role=_me(request).role, initial=initial)
+    context = {"form": form, "batches": batches_of(_org(request)).filter(kind__in=kinds)[:20]}
     if request.method == "POST":
         if not form.is_valid():
             return render(request, "transfer/start.html", context, status=400)
@@ -64,7 +80,7 @@ def import_start_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @require_GET
 def import_batch_view(request: HttpRequest, org_slug: str, batch_id: str) -> HttpResponse:
-    batch = access_batch(_org(request), batch_id)
+    batch = _batch(request, batch_id)
     if batch.is_open:
         return redirect("transfer:import_mapping", org_slug=org_slug, batch_id=batch.pk)
     return render(request, "transfer/batch.html", {"batch": batch})
@@ -73,7 +89,7 @@ def import_batch_view(request: HttpRequest, org_slug: str, batch_id: str) -> Htt
 @require_http_methods(["GET", "POST"])
 def import_mapping_view(request: HttpRequest, org_slug: str, batch_id: str) -> HttpResponse:
     org = _org(request)
-    batch = access_batch(org, batch_id)
+    batch = _batch(request, batch_id)
     if (closed := _closed(request, batch)) is not None:
         return closed
     kind = actions.kind_of(batch)
@@ -88,7 +104,7 @@ def import_mapping_view(request: HttpRequest, org_slug: str, batch_id: str) -> H
         headers=headers,
         initial={f"field_{name}": column for name, column in initial.items() if column in headers},
     )
-    context = {"batch": batch, "form": form, "saved": saved, "headers": headers, "sample": batch.table["rows"][:3]}
+    context = {"batch": batch, "kind": kind, "form": form, "saved": saved, "headers": headers}
     if request.method == "POST":
         if not form.is_valid():
             return render(request, "transfer/mapping.html", context, status=400)
@@ -105,7 +121,7 @@ def import_mapping_view(request: HttpRequest, org_slug: str, batch_id: str) -> H
 
 @require_http_methods(["GET", "POST"])
 def import_terms_view(request: HttpRequest, org_slug: str, batch_id: str) -> HttpResponse:
-    batch = access_batch(_org(request), batch_id)
+    batch = _batch(request, batch_id)
     if (closed := _closed(request, batch)) is not None:
         return closed
     kind = actions.kind_of(batch)
@@ -122,7 +138,7 @@ def import_terms_view(request: HttpRequest, org_slug: str, batch_id: str) -> Htt
 @require_GET
 def import_preview_view(request: HttpRequest, org_slug: str, batch_id: str) -> HttpResponse:
     """The dry run: every row checked, what confirming would do counted, nothing written."""
-    batch = access_batch(_org(request), batch_id)
+    batch = _batch(request, batch_id)
     if (closed := _closed(request, batch)) is not None:
         return closed
     results = actions.preview(batch)
@@ -133,7 +149,7 @@ def import_preview_view(request: HttpRequest, org_slug: str, batch_id: str) -> H
 
 @require_POST
 def import_run_view(request: HttpRequest, org_slug: str, batch_id: str) -> HttpResponse:
-    batch = access_batch(_org(request), batch_id)
+    batch = _batch(request, batch_id)
     try:
         background = actions.do_start_import(_me(request), batch)
     except ValidationError as error:
@@ -148,7 +164,7 @@ def import_run_view(request: HttpRequest, org_slug: str, batch_id: str) -> HttpR
 
 @require_POST
 def import_cancel_view(request: HttpRequest, org_slug: str, batch_id: str) -> HttpResponse:
-    batch = access_batch(_org(request), batch_id)
+    batch = _batch(request, batch_id)
     try:
         actions.do_cancel(_me(request), batch)
     except ValidationError as error:
@@ -158,44 +174,98 @@ def import_cancel_view(request: HttpRequest, org_slug: str, batch_id: str) -> Ht
     return redirect("transfer:import_start", org_slug=org_slug)
 
 
-def _filters(form: DefenderFilterForm) -> DefenderFilters:
-    data = form.cleaned_data
-    return DefenderFilters(data["kind"], data["sector"], data["gender"], data["country"], data["text"].strip())
+@dataclass(frozen=True)
+class ExportPage:
+    kind: ExportKind
+    route: str
+    title: Promise
+    which: Promise  # the legend over the list's filters
+    filter_form: Callable[[HttpRequest, Any], Any]  # the list page's own filter form
 
 
-@require_http_methods(["GET", "POST"])
-def export_view(request: HttpRequest, org_slug: str) -> HttpResponse:
+EXPORT_PAGES = {
+    "defenders": ExportPage(
+        export_kinds.DEFENDERS,
+        "transfer:export",
+        _lazy("Export defenders"),
+        _lazy("Which defenders"),
+        lambda request, data: DefenderFilterForm(data),
+    ),
+    "cases": ExportPage(
+        export_kinds.CASES,
+        "transfer:export_cases",
+        _lazy("Export cases"),
+        _lazy("Which cases"),
+        lambda request, data: CaseFilterForm(data, org=_org(request)),
+    ),
+    "incidents": ExportPage(
+        export_kinds.INCIDENTS,
+        "transfer:export_incidents",
+        _lazy("Export incidents"),
+        _lazy("Which incidents"),
+        lambda request, data: IncidentFilterForm(data),
+    ),
+}
+
+
+def _attachment(export: Export) -> HttpResponse:
+    response = HttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _step_up(request: HttpRequest, org_slug: str, page: ExportPage, filter_form: Any) -> HttpResponse:
+    """To the second factor, then back to this page with the same filters."""
+    query = {key: value for key, value in request.POST.items() if key in filter_form.fields and value}
+    back = reverse(page.route, kwargs={"org_slug": org_slug})
+    back = f"{back}?{urlencode(query)}" if query else back
+    return redirect(f"{reverse('accounts:confirm')}?{urlencode({'next': back})}")
+
+
+def _export(request: HttpRequest, org_slug: str, page: ExportPage) -> HttpResponse:
     """Filters come from the list page's query string; the export itself is a POST."""
     data: Any = request.POST if request.method == "POST" else request.GET
-    filter_form = DefenderFilterForm(data or None)
+    filter_form = page.filter_form(request, data or None)
     export_form = ExportForm(request.POST or None)
     me = _me(request)
     context = {
+        "page": page,
         "filter_form": filter_form,
         "export_form": export_form,
-        "can_reveal": role_can(me.role, "defenders.reveal"),
+        "can_reveal": role_can(me.role, page.kind.reveal),
     }
     if request.method == "GET":
         return render(request, "transfer/export.html", context)
     if not (export_form.is_valid() and (not filter_form.is_bound or filter_form.is_valid())):
         return render(request, "transfer/export.html", context, status=400)
     deidentified = export_form.cleaned_data["deidentified"]
-    if not deidentified:
-        decision = role_can(me.role, "defenders.reveal")
-        if not decision:
-            return render(request, "denied.html", {"reason": decision.reason}, status=403)
-    # Every export leaves the server with a list of the people the network protects, even a
-    # de-identified one: each needs a fresh second factor.
+    if not deidentified and not (decision := role_can(me.role, page.kind.reveal)):
+        return render(request, "denied.html", {"reason": decision.reason}, status=403)
+    # Every export takes a list of the network's work off the server, even a de-identified
+    # one: each needs a fresh second factor.
     if needs_step_up(request):
-        # Back to this page with the same filters once the second factor is confirmed.
-        query = {key: value for key, value in request.POST.items() if key in filter_form.fields and value}
-        back = reverse("transfer:export", kwargs={"org_slug": org_slug})
-        back = f"{back}?{urlencode(query)}" if query else back
-        return redirect(f"{reverse('accounts:confirm')}?{urlencode({'next': back})}")
-    filters = _filters(filter_form) if filter_form.is_bound else DefenderFilters()
-    export = do_export(me, filters, export_form.cleaned_data["format"], deidentified=deidentified)
-    response = HttpResponse(export.content, content_type=export.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    return response
+        return _step_up(request, org_slug, page, filter_form)
+    try:
+        export = do_export(
+            me, page.kind, filter_form.filters(), export_form.cleaned_data["format"], deidentified=deidentified
+        )
+    except DecryptionError:
+        return render(request, "transfer/export.html", {**context, "undecryptable": True}, status=409)
+    return _attachment(export)
+
+
+@require_http_methods(["GET", "POST"])
+def export_view(request: HttpRequest, org_slug: str) -> HttpResponse:
+    return _export(request, org_slug, EXPORT_PAGES["defenders"])
+
+
+@require_http_methods(["GET", "POST"])
+def export_cases_view(request: HttpRequest, org_slug: str) -> HttpResponse:
+    return _export(request, org_slug, EXPORT_PAGES["cases"])
+
+
+@require_http_methods(["GET", "POST"])
+def export_incidents_view(request: HttpRequest, org_slug: str) -> HttpResponse:
+    return _export(request, org_slug, EXPORT_PAGES["incidents"])

@@ -15,7 +15,8 @@ NOTE = "Canary-Browser-Note-Jd58"
 
 
 def test_open_a_case_add_a_note_reveal_it_and_see_the_timeline(live_server, page, cast):
-    do_create_defender(cast.membership("a_admin"), public_name="El Guardián")
+    # Recorded by the caseworker: need to know offers them the defenders they recorded.
+    do_create_defender(cast.membership("a_caseworker_team"), public_name="El Guardián")
     base = live_server.url
     sign_in_through_ui(page, base, cast.a_caseworker_team.email, PASSWORD, totp_now(cast.a_caseworker_team))
     page.wait_for_url(f"{base}/o/org-a/")

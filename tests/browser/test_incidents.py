@@ -38,5 +38,16 @@ def test_record_an_incident_without_javascript(live_server, page_without_js, cas
     incident = Incident.objects.get(case=case)
     assert incident.narrative == "Two armed men threatened her by name."
     assert [act.violation.code for act in incident.acts.all()] == ["death-threats"]
+    # Editing is the same form, filled in; hidden details are kept when left empty.
+    page.get_by_role("link", name="Edit").click()
+    expect(page.locator("[name=narrative]")).to_have_value("")
+    page.locator("[name=title]").fill("Threat at the assembly")
+    page.locator("[name=comment]").fill("Renamed after the second interview.")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Threat at the assembly")
+    assert Incident.objects.get(pk=incident.pk).narrative == "Two armed men threatened her by name."
+    page.get_by_role("link", name="History").click()
+    expect(page.get_by_role("main")).to_contain_text("Revision 2")
+    expect(page.locator("ins").first).to_have_text("assembly")
     page.goto(f"{base}/o/org-a/cases/{case.pk}/")
     expect(page.get_by_role("main")).to_contain_text("recorded an incident")

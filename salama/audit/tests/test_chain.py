@@ -92,6 +92,26 @@ def test_an_empty_log_verifies(db):
     assert result.ok and result.count == 0
 
 
+def test_a_batch_continues_the_chain_like_entries_written_one_by_one(chain):
+    from salama.audit.actions import record_many
+
+    org = chain[0].organization
+    batch = record_many(
+        "organization.updated",
+        [(("organization", n), {"name": ("old", f"batch {n}"), "notes": ("x", "y")}) for n in range(3)],
+        organization=org,
+        loggable=["name"],
+    )
+    assert [entry.sequence for entry in batch] == [ENTRIES + 1, ENTRIES + 2, ENTRIES + 3]
+    assert batch[0].prev_hash == chain[-1].entry_hash and batch[2].prev_hash == batch[1].entry_hash
+    stored = AuditEntry.objects.get(sequence=ENTRIES + 2)
+    assert stored.changes == {"name": {"old": "old", "new": "batch 1"}, "notes": {}}
+    assert stored.entry_hash == compute_hash(stored)
+    record("organization.updated", organization=org, target=("organization", org.pk))
+    result = verify_chain()
+    assert result.ok and result.count == ENTRIES + 4
+
+
 def test_values_are_kept_only_for_loggable_fields(chain):
     assert chain[0].changes == {"name": {"old": "name 0", "new": "name 1"}, "description": {}}
     assert "secret" not in str(AuditEntry.objects.values_list("changes", flat=True))

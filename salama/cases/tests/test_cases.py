@@ -368,7 +368,8 @@ def test_bad_input_gets_field_errors(cast, as_user):
 
 def test_api_create_update_and_open_through_the_ui(cast, as_user):
     token = bearer(cast.tokens["a_caseworker_other"])
-    target = defender(cast)
+    # Recorded by the caseworker: need to know lets them open a case for the defenders they added.
+    target = do_create_defender(cast.membership("a_caseworker_other"), public_name="La Profe")
     created = Client().post(
         api(cast),
         json.dumps({"title": "Por API", "defenders": [str(target.pk)], "summary": SUMMARY_CANARY}),

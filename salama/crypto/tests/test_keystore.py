@@ -79,6 +79,16 @@ def test_data_keys_are_random_and_come_back(store_path, root_key):
         assert {key_id: reopened.data_key("org-a", key_id) for key_id in made} == made
 
 
+def test_a_batch_of_data_keys_is_stored_at_once_and_comes_back(store_path, root_key):
+    with SQLiteKeyStore(store_path, root_key) as store:
+        batch = store.new_data_keys("org-a", 300)
+        assert len({key_id for key_id, _ in batch}) == 300 and len({key for _, key in batch}) == 300
+    with SQLiteKeyStore(store_path, root_key, cache_size=0) as reopened:
+        assert [(key_id, reopened.data_key("org-a", key_id)) for key_id, _ in batch] == batch
+        with pytest.raises(KeyDestroyed):
+            reopened.data_key("org-b", batch[0][0])
+
+
 def test_no_raw_key_ever_reaches_the_disk(store, store_path, root_key):
     raw = [root_key]
     for org in ("org-a", "org-b"):

@@ -41,6 +41,16 @@ def make(cast, **fields) -> Defender:  # type: ignore[no-untyped-def]
     return do_create_defender(cast.membership("a_caseworker_team"), **values)
 
 
+def on_case_team(cast, defender: Defender, *people) -> None:  # type: ignore[no-untyped-def]
+    """Open a case for the defender with these people on its team: need to know then lets them in."""
+    from salama.cases.actions import do_add_team_member, do_open_case
+
+    admin = cast.membership("a_admin")
+    case = do_open_case(admin, title="Case", defenders=[defender])
+    for person in people:
+        do_add_team_member(admin, case, person)
+
+
 def entries(action: str) -> list[AuditEntry]:
     return list(AuditEntry.objects.filter(action=action).order_by("sequence"))
 
@@ -114,7 +124,7 @@ def test_list_filters_by_sector_and_paginates(cast, as_user, sectors):
     make(cast, public_name="Land defender", sectors=[land])
     for number in range(30):
         make(cast, public_name=f"Person {number:02}")
-    client = as_user(cast.a_viewer)
+    client = as_user(cast.a_coordinator)
     assert b"Land defender" in client.get(url("list", cast), {"sector": land.pk}).content
     assert b"Person 00" not in client.get(url("list", cast), {"sector": land.pk}).content
     second = client.get(url("list", cast), {"page": 2})
@@ -123,6 +133,7 @@ def test_list_filters_by_sector_and_paginates(cast, as_user, sectors):
 
 def test_reveal_writes_one_audit_entry_with_names_only(cast, as_user):
     defender = make(cast)
+    on_case_team(cast, defender, cast.a_caseworker_other)
     client = as_user(cast.a_caseworker_other)
     before = AuditEntry.objects.count()
     response = client.post(url("reveal", cast, defender.pk), {"field": ["legal_name", "phone"]})
@@ -139,6 +150,7 @@ def test_reveal_writes_one_audit_entry_with_names_only(cast, as_user):
 
 def test_viewers_cannot_reveal_in_the_ui_or_the_api(cast, as_user):
     defender = make(cast)
+    on_case_team(cast, defender, cast.a_viewer)
     client = as_user(cast.a_viewer)
     page = client.get(url("detail", cast, defender.pk))
     assert page.status_code == 200 and b"Hidden" in page.content
@@ -252,7 +264,7 @@ def test_another_organisation_gets_404_everywhere(cast, as_user):
 def test_exact_search_finds_a_phone_written_differently_only_in_its_organisation(cast, as_user):
     mine = make(cast)
     do_create_defender(cast.membership("b_admin"), public_name="In B", phone=f"+57 {PHONE_DIGITS}")
-    response = as_user(cast.a_viewer).post(url("list", cast), {"field": "phone", "value": "+57 (300) 991 77 33"})
+    response = as_user(cast.a_coordinator).post(url("list", cast), {"field": "phone", "value": "+57 (300) 991 77 33"})
     assert response.status_code == 200
     assert [d.pk for d in response.context["page"].object_list] == [mine.pk]
     assert b"In B" not in response.content
@@ -287,7 +299,8 @@ def test_consent_record_and_withdraw_with_who_and_when(cast, as_user):
     assert entries("consent.withdrawn")[0].changes == {"withdrawn_on": {"old": None, "new": "2024-04-02"}}
     assert entries("consent.recorded")[0].changes["how"] == {}
     api = Client().get(
-        f"/api/v1/organizations/{cast.org_a.slug}/defenders/{defender.pk}/consents", **bearer(cast.tokens["a_viewer"])
+        f"/api/v1/organizations/{cast.org_a.slug}/defenders/{defender.pk}/consents",
+        **bearer(cast.tokens["a_coordinator"]),
     )
     assert api.json()["items"][0]["withdrawn_by"] == cast.a_coordinator.email
 
@@ -386,3 +399,88 @@ def test_trusted_contacts_are_revealed_on_request_and_removed(cast, as_user):
     assert client.post(url("contact_remove", cast, defender.pk, contact.pk)).status_code == 302
     assert not TrustedContact.objects.exists()
     assert entries("trusted_contact.added")[0].changes["name"] == {}
+
+
+def test_need_to_know_follows_the_cases(cast, as_user):
+    """Caseworkers and viewers see the defenders of their cases and those they recorded; a
+    defender outside that is the same 404 as a missing one, in lists, search, pages and the API."""
+    from django.core.exceptions import ValidationError
+    from django.http import Http404
+
+    from salama.cases.actions import do_open_case
+    from salama.defenders.actions import do_update_defender
+
+    theirs = make(cast, public_name="Recorded by the team caseworker")
+    own = do_create_defender(cast.membership("a_caseworker_other"), public_name="Recorded by the other")
+    other = as_user(cast.a_caseworker_other)
+    listed = other.get(url("list", cast)).content
+    assert b"Recorded by the other" in listed and b"Recorded by the team caseworker" not in listed
+    assert b"the defenders of the cases you work on" in listed
+    assert other.get(url("detail", cast, theirs.pk)).status_code == 404
+    assert other.post(url("reveal", cast, theirs.pk), {"field": ["legal_name"]}).status_code == 404
+    searched = other.post(url("list", cast), {"field": "phone", "value": f"+57 {PHONE_DIGITS}"})
+    assert list(searched.context["page"].object_list) == []
+    api = f"/api/v1/organizations/{cast.org_a.slug}/defenders"
+    token = bearer(cast.tokens["a_caseworker_other"])
+    assert [item["id"] for item in Client().get(api, **token).json()["items"]] == [str(own.pk)]
+    assert Client().get(f"{api}/{theirs.pk}", **token).status_code == 404
+    with pytest.raises(Http404):
+        do_update_defender(cast.membership("a_caseworker_other"), theirs, region="Cauca")
+    with pytest.raises(ValidationError):
+        do_open_case(cast.membership("a_caseworker_other"), title="Reach", defenders=[theirs])
+    assert AuditEntry.objects.filter(action="defender.revealed").count() == 0
+
+    # A victim named in an incident of one of their cases is known to them through it.
+    from datetime import date as day
+
+    from salama.incidents.actions import do_record_incident
+    from salama.vocab.actions import load_default_vocabularies
+    from salama.vocab.models import Term
+
+    load_default_vocabularies()
+    coordinator = cast.membership("a_coordinator")
+    case = do_open_case(coordinator, title="Their case", defenders=[own])
+    do_record_incident(
+        coordinator,
+        case,
+        title="Threat",
+        date_start=day(2024, 5, 1),
+        acts=[{"violation": Term.objects.get(vocabulary__code="violation-types", code="death-threats")}],
+        victims=[{"defender": theirs}],
+    )
+    assert other.get(url("detail", cast, theirs.pk)).status_code == 404  # not on that case's team yet
+    from salama.cases.actions import do_add_team_member
+
+    do_add_team_member(coordinator, case, cast.a_caseworker_other)
+    assert other.get(url("detail", cast, theirs.pk)).status_code == 200
+    assert as_user(cast.a_coordinator).get(url("detail", cast, own.pk)).status_code == 200
+
+
+def test_creating_many_at_once_keeps_what_one_at_a_time_keeps(cast, sectors):
+    """The batch path of imports: each defender sealed under its own key, found by exact search,
+    with its sectors, revision 1 and its own entry in an audit chain that still verifies."""
+    from salama.audit.verify import verify_chain
+    from salama.defenders.access import find_exactly, sector_terms
+    from salama.defenders.actions import do_create_defenders
+    from salama.revisions.models import Revision
+
+    land = sector_terms().get(code="land-environment")
+    rows = [
+        {"public_name": f"Batch {n}", "legal_name": f"{LEGAL}-{n}", "phone": f"+57 300 000 00{n:02}", "sectors": [land]}
+        for n in range(12)
+    ]
+    made = do_create_defenders(cast.membership("a_coordinator"), rows)
+    assert len({defender.data_key_id for defender in made}) == 12
+    reloaded = Defender.objects.get(pk=made[7].pk)
+    assert reloaded.legal_name == f"{LEGAL}-7" and list(reloaded.sectors.all()) == [land]
+    assert [d.pk for d in find_exactly(cast.membership("a_admin"), "phone", "+57 (300) 000-0007")] == [made[7].pk]
+    revisions = Revision.objects.filter(target_id__in=[str(d.pk) for d in made])
+    assert revisions.count() == 12 and {r.number for r in revisions} == {1}
+    first = revisions.get(target_id=str(made[0].pk))
+    assert first.public_changes["sectors"] == {"old": None, "new": ["land-environment"]}
+    assert first.sealed_changes["legal_name"] == {"old": None, "new": f"{LEGAL}-0"}
+    created = entries("defender.created")
+    assert [entry.target_id for entry in created] == [str(d.pk) for d in made]
+    assert created[0].changes["legal_name"] == {} and created[0].changes["public_name"]["new"] == "Batch 0"
+    assert verify_chain().ok
+    assert LEGAL not in every_table()

@@ -260,3 +260,25 @@ def test_delete_shreds_the_record(cast, as_user, world):
     assert as_user(cast.a_admin).post(url).status_code == 302
     assert not Incident.objects.filter(pk=incident.pk).exists()
     assert AuditEntry.objects.filter(action="incident.deleted").count() == 1
+
+
+def test_a_date_range_finds_every_incident_or_period_that_overlaps_it(cast, world):
+    from salama.incidents.access import IncidentFilters, incidents_for
+
+    made = {
+        "inside": record(cast, world, title="inside", date_start=date(2024, 3, 10)),
+        "before": record(cast, world, title="before", date_start=date(2024, 1, 5)),
+        "after": record(cast, world, title="after", date_start=date(2024, 6, 1)),
+        "spans in": record(cast, world, title="spans in", date_start=date(2023, 12, 1), date_end=date(2024, 3, 2)),
+        "spans all": record(cast, world, title="spans all", date_start=date(2023, 1, 1), date_end=date(2025, 1, 1)),
+        "ends before": record(cast, world, title="ends before", date_start=date(2023, 1, 1), date_end=date(2024, 2, 1)),
+    }
+    me = cast.membership("a_coordinator")
+
+    def titles(**dates: date) -> set[str]:
+        return {incident.title for incident in incidents_for(me, IncidentFilters(**dates))}
+
+    assert titles(date_from=date(2024, 3, 1), date_to=date(2024, 3, 31)) == {"inside", "spans in", "spans all"}
+    assert titles(date_from=date(2024, 5, 1)) == {"after", "spans all"}
+    assert titles(date_to=date(2024, 1, 31)) == {"before", "spans in", "spans all", "ends before"}
+    assert titles() == set(made)

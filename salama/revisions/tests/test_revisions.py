@@ -27,10 +27,16 @@ def history(cast, defender, org=None) -> str:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def edited(cast):  # type: ignore[no-untyped-def]
     """Created by a caseworker, then changed twice: public fields by the coordinator, a
-    protected one (with a comment) by the admin."""
+    protected one (with a comment) by the admin. Its case's team lets the other caseworker and
+    the viewer see it too."""
+    from salama.cases.actions import do_add_team_member, do_open_case
+
     defender = do_create_defender(
         cast.membership("a_caseworker_team"), public_name="La Profe del río", legal_name=OLD_LEGAL
     )
+    case = do_open_case(cast.membership("a_admin"), title="Case", defenders=[defender])
+    for person in (cast.a_caseworker_other, cast.a_viewer):
+        do_add_team_member(cast.membership("a_admin"), case, person)
     do_update_defender(cast.membership("a_coordinator"), defender, public_name="La Profe del valle", gender="woman")
     do_update_defender(cast.membership("a_admin"), defender, legal_name=NEW_LEGAL, comment=COMMENT)
     return Defender.objects.get(pk=defender.pk)

@@ -302,3 +302,31 @@ def test_full_export_needs_reveal_and_step_up(cast, as_user, settings):
     # A de-identified export needs a fresh second factor too.
     assert client.post(url("export"), {"format": "csv", "deidentified": "on"}).status_code == 302
     assert not AuditEntry.objects.filter(action="export.created").exists()
+
+
+def test_a_row_refused_at_write_time_leaves_the_rest_of_its_run_written(cast, as_user, vocab, monkeypatch):
+    """Rows are written in runs; when a run is refused (something changed since the preview),
+    it is written again row by row and only the refused row is left out."""
+    from django.core.exceptions import ValidationError
+
+    from salama.transfer import defender_import
+
+    real = defender_import.do_create_defenders
+
+    def refuse_one(actor, rows):  # type: ignore[no-untyped-def]
+        if any(row["public_name"] == "Refused" for row in rows):
+            raise ValidationError("refused")
+        return real(actor, rows)
+
+    monkeypatch.setattr(defender_import, "do_create_defenders", refuse_one)
+    client = as_user(cast.a_admin)
+    rows = [
+        ["d-1", "Ana", "", "", "", "", ""],
+        ["d-2", "Refused", "", "", "", "", ""],
+        ["d-3", "Cy", "", "", "", "", ""],
+    ]
+    batch = start(client, make_csv(rows))
+    client.post(url("import_run", batch_id=batch.pk))
+    assert sorted(Defender.objects.values_list("external_id", flat=True)) == ["d-1", "d-3"]
+    batch.refresh_from_db()
+    assert (batch.done, batch.created_count, batch.skipped_count) == (3, 2, 1)

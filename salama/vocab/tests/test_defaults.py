@@ -24,6 +24,7 @@ EXPECTED = {
     "consent-scopes",
     "victim-status",
     "date-precision",
+    "response-types",
 }
 # The categories of Front Line Defenders' annual global analyses.
 FLD_CATEGORIES = {
@@ -66,11 +67,11 @@ def test_every_default_vocabulary_and_term_speaks_four_languages():
 @pytest.mark.django_db
 def test_the_defaults_load_twice_without_duplicates():
     first = load_default_vocabularies()
-    assert first.vocabularies_created == 9 and first.terms_created == Term.objects.count() > 100
+    assert first.vocabularies_created == 10 and first.terms_created == Term.objects.count() > 100
     counts = (Vocabulary.objects.count(), Term.objects.count())
     second = load_default_vocabularies()
     assert (Vocabulary.objects.count(), Term.objects.count()) == counts
-    assert (second.vocabularies_unchanged, second.terms_created, second.terms_changed) == (9, 0, 0)
+    assert (second.vocabularies_unchanged, second.terms_created, second.terms_changed) == (10, 0, 0)
     assert set(Vocabulary.objects.values_list("version", flat=True)) == {1}
 
     legal = Term.objects.get(vocabulary__code="violation-types", code="legal-action")
@@ -100,7 +101,7 @@ def test_a_changed_default_is_put_back_and_bumps_the_version():
 def test_the_command_and_the_demo_load_the_defaults():
     out = io.StringIO()
     call_command("vocab", "load-defaults", stdout=out)
-    assert out.getvalue().startswith("9 vocabularies (9 new, 0 changed, 0 unchanged)")
+    assert out.getvalue().startswith("10 vocabularies (10 new, 0 changed, 0 unchanged)")
     Vocabulary.objects.all().delete()
     from salama.core.demo import load_demo_network
 

@@ -110,7 +110,7 @@ def api(token: str, path: str, **headers: str):  # type: ignore[no-untyped-def]
 
 def test_the_api_lists_vocabularies_page_by_page(loaded):
     body = api(loaded.tokens["b_viewer"], "/vocabularies?page_size=5").json()
-    assert body["count"] == 13 and len(body["items"]) == 5 and "page=2" in body["next"]
+    assert body["count"] == 14 and len(body["items"]) == 5 and "page=2" in body["next"]
     first = body["items"][0]
     assert first["code"] == "consent-scopes" and first["source"] == "salama" and first["version"] == 1
     assert set(first["name"]) == {"en", "es", "fr", "ar"} and first["term_count"] == 4

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -36,4 +37,12 @@ class Command(BaseCommand):
         out.write("")
         if not no_serve:
             out.write(f"Open http://{host}:{port}/ in your browser.")
-            call_command("serve", host=host, port=port, no_migrate=True)
+            out.write("Mail the demo sends never leaves this computer: read it under Demo mailbox.")
+            serve_as_demo(host, port)
+
+
+def serve_as_demo(host: str, port: int) -> None:
+    settings.DEMO_MODE = True  # for this serving process only: the mailbox and its page
+    if not os.environ.get("SALAMA_SITE_URL"):
+        settings.SITE_URL = f"http://{host}:{port}"  # the demo mail's links lead back here
+    call_command("serve", host=host, port=port, no_migrate=True)

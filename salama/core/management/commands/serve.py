@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ipaddress
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,35 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def start_demo_mailbox() -> int:
+    if settings.SALAMA_QUEUE != "embedded":
+        # The sink keeps mail in this process's memory, where only embedded workers send from.
+        raise CommandError("The demo mailbox needs SALAMA_QUEUE=embedded.")
+    from salama.delivery import mailbox
+
+    return mailbox.start()
+
+
+def stop_demo_mailbox() -> None:
+    from salama.delivery import mailbox
+
+    mailbox.stop()
+
+
+def waitress_options() -> dict[str, Any]:
+    """Bodies stay in memory both ways. Waitress spools a request body above `inbuf_overflow`
+    (512 KB by default) and a response above `outbuf_overflow` (1 MB) to a temporary file: an
+    uploaded piece of evidence, a downloaded original or an export would then sit on disk in
+    clear. Requests are capped by MAX_REQUEST_BYTES anyway, and a response is already whole in
+    memory as Django built it."""
+    return {
+        "ident": "Salama",
+        "max_request_body_size": settings.MAX_REQUEST_BYTES,
+        "inbuf_overflow": settings.MAX_REQUEST_BYTES + 1,
+        "outbuf_overflow": sys.maxsize,
+    }
 
 
 class Command(BaseCommand):
@@ -42,6 +72,8 @@ class Command(BaseCommand):
 
         from salama.wsgi import application
 
+        if settings.DEMO_MODE:
+            self.stdout.write(f"Demo mailbox: all mail goes to an SMTP sink on 127.0.0.1:{start_demo_mailbox()}")
         workers = None
         if settings.SALAMA_QUEUE == "embedded":
             workers = EmbeddedWorkers(settings.EMBEDDED_WORKERS)
@@ -58,15 +90,9 @@ class Command(BaseCommand):
             }
         self.stdout.write(f"Salama is serving on http://{host}:{port}/ (queue: {settings.SALAMA_QUEUE})")
         try:
-            serve(
-                application,
-                host=host,
-                port=port,
-                threads=threads,
-                ident="Salama",
-                max_request_body_size=settings.MAX_REQUEST_BYTES,
-                **proxy,
-            )
+            serve(application, host=host, port=port, threads=threads, **waitress_options(), **proxy)
         finally:
             if workers:
                 workers.shutdown()
+            if settings.DEMO_MODE:
+                stop_demo_mailbox()

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
-from salama.core.jobs import beat, has_due_work, housekeeping_if_due, worker_loop, worker_name
+from salama.core.jobs import SOURCES, beat, has_due_work, housekeeping_if_due, worker_loop, worker_name
 
 log = logging.getLogger("salama.jobs")
 
@@ -27,6 +27,9 @@ def nudge_for_due_jobs(stop: threading.Event) -> None:
             housekeeping_if_due()
             if has_due_work():
                 run_jobs.delay()
+            for source in SOURCES.values():
+                if source.has_due_work():
+                    source.wake_celery()
         except Exception:  # the database or broker is away for a moment: keep trying
             log.exception("worker %s: could not look for due work; trying again", name)
 

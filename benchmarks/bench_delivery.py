@@ -1,0 +1,167 @@
+"""One message to N email recipients through the delivery engine, into a local aiosmtpd sink.
+
+Scale: SALAMA_BENCH_DELIVERY_RECIPIENTS (default 100000); `python -m benchmarks.bench_delivery N`
+runs this benchmark alone.
+
+Embedded mode, as `salama serve` runs it: one process, SQLite in a file (WAL), the embedded
+worker threads woken on commit. The harness's own test database is SQLite in memory, which
+cannot be shared by worker threads, so the measurement runs in a child process with its own
+data folder; the sink runs in a third process, so that it does not share a GIL with the
+sender. Publishing = creating the message and its version (one transaction), then the fan-out
+of the frozen audience in committed batches (`commit_each_batch`), as an alert's fan-out job
+would; workers start on the first batch.
+
+Figures: time from publishing to every delivery recorded as sent; time from publishing to the
+first message accepted by the sink; the fan-out (row creation) time on its own; and the
+ceiling: a plain smtplib loop on one connection sending N prebuilt messages to the same sink,
+with the ratio engine/ceiling in messages per second (above 1 means the engine, with its
+connection pool, beats the plain loop).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import smtplib
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+RECIPIENTS = int(os.environ.get("SALAMA_BENCH_DELIVERY_RECIPIENTS", "100000"))
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Sink:
+    """The aiosmtpd sink in its own process (salama.delivery.sink)."""
+
+    def __init__(self, directory: str) -> None:
+        self.report = Path(directory) / "sink.json"
+        self.process = subprocess.Popen(  # noqa: S603  our own module
+            [sys.executable, "-m", "salama.delivery.sink", str(self.report)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        assert self.process.stdin and self.process.stdout
+        self.port = int(self.process.stdout.readline())
+
+    def counts(self) -> dict[str, Any]:
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write("report\n")
+        self.process.stdin.flush()
+        self.process.stdout.readline()
+        return json.loads(self.report.read_text())
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+def ceiling(port: int, count: int) -> float:
+    """Messages per second of a plain SMTP client loop, one connection, prebuilt messages."""
+    body = ("Dear reader,\r\n" + "Please write to the authorities today.\r\n" * 20).encode()
+    messages = [
+        (
+            f"r{n}@example.org",
+            b"From: a@localhost\r\nTo: r%d@example.org\r\nMessage-ID: <ceiling-%d@localhost>\r\n"
+            b"Subject: ceiling\r\n\r\n" % (n, n) + body,
+        )
+        for n in range(count)
+    ]
+    start = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as conn:
+        for rcpt, message in messages:
+            conn.sendmail("a@localhost", [rcpt], message)
+    return count / (time.perf_counter() - start)
+
+
+def child(count: int, port: int) -> dict[str, Any]:
+    """The engine in embedded mode; runs in its own process (see the module docstring)."""
+    import django
+    from django.conf import settings
+    from django.core.management import call_command
+
+    django.setup()
+    if os.environ.get("BENCH_SWITCH"):
+        # Shorter GIL hand-overs let the SMTP threads answer the sink sooner (docs/delivery.md).
+        sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
+    call_command("migrate", verbosity=0)
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    from salama.core.jobs import EmbeddedWorkers
+    from salama.delivery import engine
+    from salama.delivery.models import Delivery, Priority
+    from salama.orgs.models import Organization
+
+    org = Organization.objects.create(name="Bench", slug="bench", kind="network", country="KE", region="africa")
+    text = "Dear [[greeting]],\n\n" + "Please write to the authorities today.\n" * 20 + "[[link:ack]]\n"
+    content = {"subject": "Urgent action", "text": text, "html": "<p>" + text.replace("\n", "<br>") + "</p>"}
+    recipients = (
+        engine.Recipient("email", f"person{n}@example.org", "en", greeting=f"Person {n}") for n in range(count)
+    )
+    workers = EmbeddedWorkers(settings.EMBEDDED_WORKERS)
+    workers.start()
+    published_at = time.time()
+    start = time.perf_counter()
+    message = engine.create_message(org, "bench.alert", "1", priority=Priority.URGENT)
+    version = engine.add_version(message, {"email": {"en": content}})
+    engine.create_deliveries(version, recipients, commit_each_batch=True)
+    fan_out = time.perf_counter() - start
+    while Delivery.objects.filter(message=message, state__in=["pending", "sending"]).exists():
+        time.sleep(0.05)
+    total = time.perf_counter() - start
+    workers.shutdown()
+    return {"published_at": published_at, "fan_out_s": fan_out, "total_s": total, "counts": engine.counts(message)}
+
+
+def run() -> dict[str, float | int | str]:
+    with tempfile.TemporaryDirectory(prefix="salama-bench-delivery-") as directory:
+        sink = Sink(directory)
+        try:
+            env = {**os.environ, "SALAMA_DATA_DIR": directory, "DJANGO_SETTINGS_MODULE": "salama.settings"}
+            env.pop("DATABASE_URL", None)
+            done = subprocess.run(  # noqa: S603  our own module
+                [sys.executable, "-m", "benchmarks.bench_delivery", "--child", str(RECIPIENTS), str(sink.port)],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            engine = json.loads(done.stdout.strip().splitlines()[-1])
+            received = sink.counts()
+            loop_rate = ceiling(sink.port, RECIPIENTS)
+        finally:
+            sink.stop()
+    rate = RECIPIENTS / engine["total_s"]
+    return {
+        "recipients": RECIPIENTS,
+        "gil_switch_interval_s": os.environ.get("BENCH_SWITCH", "default (0.005)"),
+        "smtp_connections": os.environ.get("SALAMA_DELIVERY_SMTP_CONNECTIONS", "default (4)"),
+        "database": "sqlite (file, WAL)",
+        "delivered": engine["counts"]["sent"],
+        "accepted_by_sink": received["accepted"],
+        "duplicates_offered": received["duplicates"],
+        "fan_out_s": round(engine["fan_out_s"], 2),
+        "all_delivered_s": round(engine["total_s"], 2),
+        "first_accepted_s": round(received["first_accept_at"] - engine["published_at"], 3),
+        "engine_messages_per_s": round(rate, 1),
+        "plain_loop_messages_per_s": round(loop_rate, 1),
+        "engine_to_plain_loop_ratio": round(rate / loop_rate, 2),
+    }
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        print(json.dumps(child(int(sys.argv[2]), int(sys.argv[3]))))
+    else:
+        if sys.argv[1:]:
+            RECIPIENTS = int(sys.argv[1])
+        from benchmarks.__main__ import RESULTS, machine
+
+        figures = run()
+        (RESULTS / "delivery.json").write_text(json.dumps({"machine": machine(), "figures": figures}, indent=2) + "\n")
+        print(figures)

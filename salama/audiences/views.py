@@ -1,0 +1,365 @@
+"""Subscriber and audience-rule pages for the network's admins, and the pages a recipient
+reaches by a signed link without signing in. All work with JavaScript off."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from salama.audit.actions import record
+from salama.core.decorators import fetched_first
+from salama.core.permissions import role_can
+from salama.delivery.links import read_token, signed_link
+from salama.orgs.models import Membership
+
+from . import actions
+from .access import (
+    access_contact_point,
+    access_rule,
+    access_subscriber,
+    contact_point_for_verification,
+    contact_points_of,
+    find_by_address,
+    link_target,
+    rules_of,
+    subscribers_of,
+)
+from .forms import (
+    AddressSearchForm,
+    ConfirmForm,
+    ContactPointForm,
+    EditContactPointForm,
+    InterestsForm,
+    RuleForm,
+    SubscriberFilterForm,
+    SubscriberForm,
+    VerifyForm,
+)
+from .models import AudienceRule, ContactPoint, Subscriber
+from .rules import preview_count
+
+PAGE_SIZE = 25
+
+
+def _me(request: HttpRequest) -> Membership:
+    return request.membership  # type: ignore[attr-defined,no-any-return]
+
+
+def _fail(form: Form, error: ValidationError) -> None:
+    """An action's refusal, shown on the form's fields."""
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _subscriber(request: HttpRequest, subscriber_id: Any) -> Subscriber:
+    return access_subscriber(_me(request), subscriber_id)
+
+
+def _rule(request: HttpRequest, rule_id: Any) -> AudienceRule:
+    return access_rule(_me(request), rule_id)
+
+
+def subscriber_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    return fetched_first(_subscriber, "subscriber_id", methods)
+
+
+def rule_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    return fetched_first(_rule, "rule_id", methods)
+
+
+def contact_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """The subscriber, then its contact point, both before the method check (see fetched_first)."""
+
+    def decorate(func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @subscriber_view(methods)
+        def wrapped(request: HttpRequest, org_slug: str, subscriber: Subscriber, contact_point_id: Any) -> HttpResponse:
+            return func(request, org_slug, subscriber, access_contact_point(subscriber, contact_point_id))
+
+        return wrapped
+
+    return decorate
+
+
+# -- subscribers -------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def subscriber_list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """An exact search by address is posted, so the address never lands in a URL or a log."""
+    filter_form = SubscriberFilterForm(request.GET or None)
+    search_form = AddressSearchForm(request.POST or None)
+    context: dict[str, Any] = {
+        "filter_form": filter_form,
+        "search_form": search_form,
+        "can_manage": role_can(_me(request).role, "audiences.manage"),
+    }
+    if request.method == "POST":
+        if not search_form.is_valid():
+            return render(request, "audiences/subscriber_list.html", context, status=400)
+        found = find_by_address(_me(request), search_form.cleaned_data["address"])
+        context.update(exact=True, page=Paginator(found[:PAGE_SIZE], PAGE_SIZE).get_page(1))
+        return render(request, "audiences/subscriber_list.html", context)
+    if filter_form.is_bound and not filter_form.is_valid():
+        return render(request, "audiences/subscriber_list.html", context, status=400)
+    subscribers = subscribers_of(_me(request), filter_form.filters())
+    page = Paginator(subscribers, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context.update(page=page, query=query.urlencode())
+    return render(request, "audiences/subscriber_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def subscriber_create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
+    form = SubscriberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        subscriber = actions.do_create_subscriber(_me(request), **form.cleaned_data)
+        messages.success(request, _("Subscriber added. Now add how to reach them."))
+        return redirect("audiences:subscriber_detail", org_slug=org_slug, subscriber_id=subscriber.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "audiences/subscriber_form.html", {"form": form}, status=status)
+
+
+@subscriber_view(["GET"])
+def subscriber_detail_view(request: HttpRequest, org_slug: str, subscriber: Subscriber) -> HttpResponse:
+    """Shows the addresses: the read is on record, like a reveal."""
+    me = _me(request)
+    record("subscriber.viewed", actor=me.user, organization=me.organization, target=("subscriber", subscriber.pk))
+    context = {
+        "subscriber": subscriber,
+        "contact_points": contact_points_of(subscriber),
+        "contact_form": ContactPointForm(),
+        "can_manage": role_can(me.role, "audiences.manage"),
+        "can_verify": role_can(me.role, "audiences.verify"),
+    }
+    return render(request, "audiences/subscriber_detail.html", context)
+
+
+@subscriber_view(["GET", "POST"])
+def subscriber_edit_view(request: HttpRequest, org_slug: str, subscriber: Subscriber) -> HttpResponse:
+    form = SubscriberForm(request.POST or None, initial=SubscriberForm.initial_from(subscriber))
+    if request.method == "POST" and form.is_valid():
+        actions.do_update_subscriber(_me(request), subscriber, **form.cleaned_data)
+        messages.success(request, _("Saved."))
+        return redirect("audiences:subscriber_detail", org_slug=org_slug, subscriber_id=subscriber.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "audiences/subscriber_form.html", {"form": form, "subscriber": subscriber}, status=status)
+
+
+@subscriber_view(["GET", "POST"])
+def subscriber_delete_view(request: HttpRequest, org_slug: str, subscriber: Subscriber) -> HttpResponse:
+    if request.method == "POST":
+        actions.do_delete_subscriber(_me(request), subscriber)
+        messages.success(request, _("Subscriber deleted."))
+        return redirect("audiences:subscribers", org_slug=org_slug)
+    return render(request, "audiences/confirm_delete.html", {"subscriber": subscriber})
+
+
+# -- contact points ----------------------------------------------------------------------------
+
+
+@subscriber_view(["GET", "POST"])
+def contact_add_view(request: HttpRequest, org_slug: str, subscriber: Subscriber) -> HttpResponse:
+    form = ContactPointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.do_add_contact_point(
+                _me(request),
+                subscriber,
+                channel=data["channel"],
+                address=data["address"],
+                consent_how=data["consent_how"],
+            )
+        except ValidationError as error:
+            _fail(form, error)
+        else:
+            messages.success(request, _("Contact point added. It is used once verified."))
+            return redirect("audiences:subscriber_detail", org_slug=org_slug, subscriber_id=subscriber.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "audiences/contact_form.html", {"form": form, "subscriber": subscriber}, status=status)
+
+
+@contact_view(["GET", "POST"])
+def contact_edit_view(request: HttpRequest, org_slug: str, subscriber: Subscriber, point: ContactPoint) -> HttpResponse:
+    form = EditContactPointForm(request.POST or None, initial={"address": point.address, "active": point.active})
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_update_contact_point(_me(request), point, **form.cleaned_data)
+        except ValidationError as error:
+            _fail(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("audiences:subscriber_detail", org_slug=org_slug, subscriber_id=subscriber.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "subscriber": subscriber, "point": point}
+    return render(request, "audiences/contact_form.html", context, status=status)
+
+
+@contact_view(["GET", "POST"])
+def contact_verify_view(
+    request: HttpRequest, org_slug: str, subscriber: Subscriber, point: ContactPoint
+) -> HttpResponse:
+    form = VerifyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        actions.do_verify_contact_point(_me(request), point, reason=form.cleaned_data["reason"])
+        messages.success(request, _("Address marked as verified."))
+        return redirect("audiences:subscriber_detail", org_slug=org_slug, subscriber_id=subscriber.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "subscriber": subscriber, "point": point}
+    return render(request, "audiences/contact_verify.html", context, status=status)
+
+
+@contact_view(["POST"])
+def contact_send_verification_view(
+    request: HttpRequest, org_slug: str, subscriber: Subscriber, point: ContactPoint
+) -> HttpResponse:
+    actions.do_send_verification(_me(request), point)
+    messages.success(request, _("A verification link is on its way."))
+    return redirect("audiences:subscriber_detail", org_slug=org_slug, subscriber_id=subscriber.pk)
+
+
+@contact_view(["POST"])
+def contact_withdraw_view(
+    request: HttpRequest, org_slug: str, subscriber: Subscriber, point: ContactPoint
+) -> HttpResponse:
+    actions.do_withdraw_consent(_me(request), point)
+    messages.success(request, _("Consent recorded as withdrawn: nothing more is sent to this address."))
+    return redirect("audiences:subscriber_detail", org_slug=org_slug, subscriber_id=subscriber.pk)
+
+
+@contact_view(["POST"])
+def contact_delete_view(
+    request: HttpRequest, org_slug: str, subscriber: Subscriber, point: ContactPoint
+) -> HttpResponse:
+    actions.do_delete_contact_point(_me(request), point)
+    messages.success(request, _("Contact point deleted."))
+    return redirect("audiences:subscriber_detail", org_slug=org_slug, subscriber_id=subscriber.pk)
+
+
+# -- audience rules ----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET"])
+def rule_list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
+    context = {"rules": rules_of(_me(request)), "can_manage": role_can(_me(request).role, "audiences.manage")}
+    return render(request, "audiences/rule_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def rule_create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
+    form = RuleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rule = actions.do_create_rule(_me(request), **form.cleaned_data)
+        except ValidationError as error:
+            _fail(form, error)
+        else:
+            messages.success(request, _("Audience rule saved."))
+            return redirect("audiences:rule_detail", org_slug=org_slug, rule_id=rule.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "audiences/rule_form.html", {"form": form}, status=status)
+
+
+@rule_view(["GET"])
+def rule_detail_view(request: HttpRequest, org_slug: str, rule: AudienceRule) -> HttpResponse:
+    context = {
+        "rule": rule,
+        "preview": preview_count(rule),
+        "can_manage": role_can(_me(request).role, "audiences.manage"),
+    }
+    return render(request, "audiences/rule_detail.html", context)
+
+
+@rule_view(["GET", "POST"])
+def rule_edit_view(request: HttpRequest, org_slug: str, rule: AudienceRule) -> HttpResponse:
+    form = RuleForm(request.POST or None, initial=RuleForm.initial_from(rule))
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_update_rule(_me(request), rule, **form.cleaned_data)
+        except ValidationError as error:
+            _fail(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("audiences:rule_detail", org_slug=org_slug, rule_id=rule.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "audiences/rule_form.html", {"form": form, "rule": rule}, status=status)
+
+
+@rule_view(["POST"])
+def rule_delete_view(request: HttpRequest, org_slug: str, rule: AudienceRule) -> HttpResponse:
+    actions.do_delete_rule(_me(request), rule)
+    messages.success(request, _("Audience rule deleted. Audiences already frozen from it are kept."))
+    return redirect("audiences:rules", org_slug=org_slug)
+
+
+# -- reached by a signed link, without signing in ------------------------------------------------
+
+
+def _invalid_link(request: HttpRequest) -> HttpResponse:
+    """One answer for a tampered, expired, foreign or stale link: it tells nothing, not even by
+    its status, which is the same as a good link's."""
+    return render(request, "audiences/public/invalid_link.html")
+
+
+@require_http_methods(["GET", "POST"])
+def preferences_view(request: HttpRequest, token: str) -> HttpResponse:
+    key = read_token("preferences", token)
+    target = link_target(key) if key else None
+    if key is None or target is None:
+        return _invalid_link(request)
+    if target.contact_point is None:
+        # A member's messages come to their sign-in address: opting out is all there is to set.
+        context = {"organization": target.organization, "unsubscribe": signed_link("unsubscribe", key)}
+        return render(request, "audiences/public/member_preferences.html", context)
+    point = target.contact_point
+    form = InterestsForm(request.POST or None, initial=InterestsForm.initial_from(point.subscriber))
+    if request.method == "POST" and form.is_valid():
+        actions.do_update_preferences(point, **form.cleaned_data)
+        return render(request, "audiences/public/done.html", {"message": _("Your preferences are saved.")})
+    context = {"form": form, "organization": target.organization, "unsubscribe": signed_link("unsubscribe", key)}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "audiences/public/preferences.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks, POST does: mail scanners that open links must not unsubscribe anyone."""
+    key = read_token("unsubscribe", token)
+    target = link_target(key) if key else None
+    if target is None:
+        return _invalid_link(request)
+    if request.method == "POST":
+        if ConfirmForm(request.POST).is_valid():
+            if target.contact_point is not None:
+                actions.do_unsubscribe(target.contact_point)
+            else:
+                actions.do_member_opt_out(target.organization, target.user)
+        return render(
+            request, "audiences/public/done.html", {"message": _("You will receive no more messages from us here.")}
+        )
+    return render(request, "audiences/public/unsubscribe.html", {"organization": target.organization})
+
+
+@require_http_methods(["GET", "POST"])
+def verify_view(request: HttpRequest, token: str) -> HttpResponse:
+    found = actions.read_verification_token(token)
+    point = contact_point_for_verification(found[0]) if found else None
+    if found is None or point is None or point.address_key != found[1]:
+        return _invalid_link(request)
+    if request.method == "POST":
+        actions.do_confirm_verification(point, found[1])
+        return render(request, "audiences/public/done.html", {"message": _("Thank you: your address is confirmed.")})
+    return render(request, "audiences/public/verify.html", {"organization": point.organization})

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.db.models import F
+
+from salama.core.paging import KeysFirstPaginator
+from salama.vocab.actions import load_default_vocabularies
+from salama.vocab.models import Term
+
+
+def test_pages_hold_the_same_rows_in_the_same_order_as_plain_paging(db):
+    load_default_vocabularies()
+    terms = (
+        Term.objects.select_related("vocabulary")
+        .annotate(list_code=F("vocabulary__code"))
+        .order_by("-list_code", "position", "pk")
+    )
+    assert terms.count() > 100
+    plain, keys_first = Paginator(terms, 7, orphans=2), KeysFirstPaginator(terms, 7, orphans=2)
+    assert keys_first.num_pages == plain.num_pages
+    for number in (1, 2, plain.num_pages // 2, plain.num_pages):
+        expected, page = plain.page(number), keys_first.page(number)
+        assert [t.pk for t in page] == [t.pk for t in expected]
+        assert [t.list_code for t in page] == [t.list_code for t in expected]  # annotations kept
+        assert (page.has_next(), page.start_index()) == (expected.has_next(), expected.start_index())
+
+
+def test_counting_stops_at_the_cap_and_the_page_says_so(db, monkeypatch):
+    from django.template.loader import render_to_string
+
+    from salama.core import paging
+
+    load_default_vocabularies()
+    terms = Term.objects.order_by("pk")
+    monkeypatch.setattr(paging, "COUNT_CAP", 50)
+    paginator = KeysFirstPaginator(terms, 10)
+    assert terms.count() > 51 and paginator.count == 51 and paginator.capped
+    page = paginator.page(2)
+    assert [t.pk for t in page] == [t.pk for t in terms[10:20]]
+    assert "Page 2 of more than 6" in render_to_string("includes/page_position.html", {"page": page})
+    small = KeysFirstPaginator(terms.filter(pk__in=list(terms.values_list("pk", flat=True)[:30])), 10)
+    assert not small.capped
+    assert render_to_string("includes/page_position.html", {"page": small.page(3)}).strip() == "Page 3 of 3"

@@ -1,0 +1,3 @@
+from .channel import EmailChannel, build_message
+
+__all__ = ["EmailChannel", "build_message"]

@@ -1,0 +1,3 @@
+from .channel import WebhookChannel, sign
+
+__all__ = ["WebhookChannel", "sign"]
