@@ -42,14 +42,18 @@ PostgreSQL server, the harness creates the test database there and the same code
 Import throughput
 -----------------
 Timed through salama.transfer's own steps (do_upload, do_set_mapping, then run_import called
-directly instead of through the job queue), on a generated defenders CSV. Every row goes through
-do_create_defender, so each creates and fsyncs its own data key and writes an audit record and a
-revision: a few milliseconds per row, so 100,000 rows would take far longer than this
-benchmark's budget. The default is therefore SALAMA_BENCH_IMPORT_ROWS=2000 and the figure is
-rows/s (which is flat in the row count); set SALAMA_BENCH_IMPORT_ROWS=100000 for the full file.
-TODO: the importer is being written as this benchmark is; if its steps change (or an incidents
-kind appears), adapt `bench_import`. When any step fails, the figure says "not available" with
-the reason rather than failing the run.
+directly instead of through the job queue), on a generated defenders CSV. New rows are written
+200 at a time through do_create_defenders: one key-store write for their data keys, bulk inserts
+of the defenders, their revisions and their chained audit entries. The figure is rows/s
+including the upload, mapping and both validations; SALAMA_BENCH_IMPORT_ROWS sets the file's
+size (2,000 by default, up to 100,000, the importer's limit). When a step fails, the figure
+says "not available" with the reason rather than failing the run.
+
+Lists page by keys with a capped count (salama.core.paging): "deep" is 80 % of the pages the
+list offers, which end at the count cap.
+
+Results are written to results/records.json; a PostgreSQL run is kept as
+results/records_postgresql.json (copy it there after running with DATABASE_URL).
 """
 
 from __future__ import annotations
