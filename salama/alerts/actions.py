@@ -463,7 +463,7 @@ def do_publish(actor: Membership, alert: Alert, *, second_factor_confirmed: bool
     require(actor, "alerts.publish")
     if not second_factor_confirmed:
         raise StepUpRequired(_("For your safety, confirm it is you with your second factor before publishing."))
-    locked = Alert.objects.select_for_update().select_related("original").get(pk=alert.pk)
+    locked = Alert.objects.select_for_update(of=("self",)).select_related("original").get(pk=alert.pk)
     refusal = publish_refusal(actor, locked)
     if refusal:
         raise ValidationError(refusal)
