@@ -24,12 +24,14 @@ demo: $(VENV)/.runtime
 	$(BIN)/salama demo
 
 # Browser tests drive Debian's Chromium; the translation test runs GNU gettext's extractor; the
-# scale-mode delivery tests start a redis-server of their own. Install whichever is missing.
+# scale-mode delivery tests start a redis-server of their own; OpenPGP email runs GnuPG. Install
+# whichever is missing.
 system-tools:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v xgettext >/dev/null 2>&1 || missing="$$missing gettext"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v gpg >/dev/null 2>&1 || missing="$$missing gnupg"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \

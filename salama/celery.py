@@ -29,3 +29,11 @@ def deliver() -> int:
     from salama.delivery.engine import drain
 
     return drain()
+
+
+@app.task(name="salama.safety_tick", acks_late=True)
+def safety_tick() -> dict[str, int]:
+    """Start escalations for missed check-ins and fire the steps that are due (salama.safety)."""
+    from salama.safety.ticks import tick
+
+    return tick()

@@ -138,6 +138,8 @@ INSTALLED_APPS = [
     "salama.delivery.channels.matrix",
     "salama.audiences",
     "salama.alerts",
+    "salama.risk",
+    "salama.safety",
 ]
 
 MIDDLEWARE = [
@@ -397,6 +399,13 @@ DELIVERY_SMTP_TIMEOUT = env_int("SALAMA_DELIVERY_SMTP_TIMEOUT", 20)
 DELIVERY_EMAIL_FROM = env("SALAMA_DELIVERY_EMAIL_FROM", DEFAULT_FROM_EMAIL)
 DELIVERY_WEBHOOK_TIMEOUT = env_int("SALAMA_DELIVERY_WEBHOOK_TIMEOUT", 10)
 DELIVERY_WEBHOOK_CONCURRENCY = env_int("SALAMA_DELIVERY_WEBHOOK_CONCURRENCY", 8)
+
+# Safety (salama.safety): the SOS cancel window, the escalation steps' lease, and how many wrong
+# check-in links or codes one client may try in the window before every answer is refused.
+SAFETY_SOS_CANCEL_SECONDS = env_int("SALAMA_SAFETY_SOS_CANCEL_SECONDS", 120)
+SAFETY_STEP_LEASE_SECONDS = env_int("SALAMA_SAFETY_STEP_LEASE_SECONDS", 120)
+SAFETY_GUESS_LIMIT = env_int("SALAMA_SAFETY_GUESS_LIMIT", 10)
+SAFETY_GUESS_WINDOW_MINUTES = env_int("SALAMA_SAFETY_GUESS_WINDOW_MINUTES", 15)
 
 # Logs carry no request bodies and no personal data; see docs/threat-model.md.
 LOGGING = {

@@ -20,6 +20,8 @@ urlpatterns = [
     path("", include("salama.audiences.urls")),
     path("", include("salama.alerts.urls")),
     path("", include("salama.delivery.urls")),
+    path("", include("salama.risk.urls")),
+    path("", include("salama.safety.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
 ]

@@ -205,6 +205,86 @@ def _alert(cast: Cast) -> Any:
     return alert
 
 
+def _risk_assessment(cast: Cast) -> Any:
+    """A draft risk assessment of the sample defender (so its need to know follows the sample
+    case's), with one threat, one vulnerability and one capacity, started by A's admin."""
+    from salama.risk.actions import do_add_capacity, do_add_threat, do_add_vulnerability, do_start_assessment
+    from salama.risk.models import RiskAssessment
+
+    existing = RiskAssessment.objects.filter(organization=cast.org_a).first()
+    if existing is not None:
+        return existing
+    admin = cast.membership("a_admin")
+    assessment = do_start_assessment(admin, _case(cast).defenders.get(), context="Sample context")
+    do_add_threat(admin, assessment, likelihood=4, impact=5, facts="Sample facts")
+    vulnerability = do_add_vulnerability(admin, assessment, domain="digital", severity=4, description="Sample")
+    do_add_capacity(admin, assessment, domain="digital", strength=2, offsets=vulnerability)
+    return assessment
+
+
+def _protection_plan(cast: Cast) -> Any:
+    """A protection plan of the sample defender with one measure."""
+    from salama.risk.actions import do_add_measure, do_create_plan
+    from salama.risk.models import ProtectionPlan
+
+    existing = ProtectionPlan.objects.filter(organization=cast.org_a).first()
+    if existing is not None:
+        return existing
+    admin = cast.membership("a_admin")
+    assessment = _risk_assessment(cast)
+    plan = do_create_plan(admin, assessment.defender, title="Sample plan", assessment=assessment)
+    do_add_measure(admin, plan, title="Sample measure", description="Sample description")
+    return plan
+
+
+def _public_alert(cast: Cast) -> Any:
+    """A published public-scope alert in org A: the only kind with a public page."""
+    from salama.alerts.actions import do_approve, do_create_alert, do_publish, do_save_version, do_submit
+    from salama.alerts.models import Alert
+
+    existing = Alert.objects.filter(organization=cast.org_a, scope=Alert.Scope.PUBLIC, state="published").first()
+    if existing is not None:
+        return existing
+    alert = do_create_alert(cast.membership("a_coordinator"), scope=Alert.Scope.PUBLIC)
+    do_save_version(cast.membership("a_coordinator"), alert, "en", title="Sample public alert", summary="Public")
+    do_submit(cast.membership("a_coordinator"), alert)
+    do_approve(cast.membership("a_admin"), alert)
+    return do_publish(cast.membership("a_admin"), alert, second_factor_confirmed=True)
+
+
+def _matrix_room(cast: Cast) -> Any:
+    from salama.delivery.channels.matrix.models import MatrixRoom
+
+    existing = MatrixRoom.objects.filter(organization=cast.org_a).first()
+    if existing is not None:
+        return existing
+    room = MatrixRoom(organization=cast.org_a, homeserver="https://matrix.example.org", room_id="!sample:example.org")
+    room.access_token = "sample-token"
+    room.save()
+    return room
+
+
+def _suppression(cast: Cast) -> Any:
+    """A bounced address on organisation A's list."""
+    from salama.delivery import engine
+    from salama.delivery.models import Suppression
+
+    existing = Suppression.objects.filter(organization=cast.org_a).first()
+    if existing is not None:
+        return existing
+    engine.suppress(cast.org_a, "email", "bounced@example.net", Suppression.Reason.BOUNCE)
+    return Suppression.objects.get(organization=cast.org_a)
+
+
+def _member_opt_out(cast: Cast) -> Any:
+    """Organisation A's viewer stopped organisation B's messages."""
+    from salama.audiences.actions import do_member_opt_out
+    from salama.audiences.models import MemberOptOut
+
+    do_member_opt_out(cast.org_b, cast.people["a_viewer"])
+    return MemberOptOut.objects.get(organization=cast.org_b, user=cast.people["a_viewer"])
+
+
 # The states of the sample grant the matrix is run in; only "active" lets B in.
 GRANT_STATES = ("active", "expired", "revoked")
 
@@ -249,6 +329,28 @@ def _audience_rule(cast: Cast) -> Any:
     return do_create_rule(cast.membership("a_admin"), name="Sample rule", subscriber_kinds=["journalist"])
 
 
+def _schedule(cast: Cast) -> Any:
+    """A check-in schedule of the sample defender, on the sample case."""
+    from salama.safety.actions import do_create_schedule
+    from salama.safety.models import CheckInSchedule
+
+    existing = CheckInSchedule.objects.filter(organization=cast.org_a).first()
+    if existing is not None:
+        return existing
+    return do_create_schedule(cast.membership("a_admin"), defender=_defender(cast), case=_case(cast))[0]
+
+
+def _emergency(cast: Cast) -> Any:
+    """An open SOS for the sample defender, raised by the admin on the sample case."""
+    from salama.safety.actions import do_raise_sos
+    from salama.safety.models import Emergency
+
+    existing = Emergency.objects.filter(organization=cast.org_a).first()
+    if existing is not None:
+        return existing
+    return do_raise_sos(defender=_defender(cast), actor=cast.membership("a_admin"), case=_case(cast), location="x")
+
+
 # Who is on the sample case's team: the route matrix reads this to expect 404 for the others.
 CASE_TEAM = frozenset({"a_caseworker_team"})
 
@@ -279,8 +381,18 @@ SAMPLES: dict[str, Callable[[Cast], Any]] = {
     "contact_point_id": lambda cast: _subscriber(cast).contact_points.get().pk,
     "rule_id": lambda cast: _audience_rule(cast).pk,
     "alert_id": lambda cast: _alert(cast).pk,
+    "assessment_id": lambda cast: _risk_assessment(cast).pk,
+    "step": lambda cast: 1,
+    "plan_id": lambda cast: _protection_plan(cast).pk,
+    "measure_id": lambda cast: _protection_plan(cast).measures.get().pk,
     "target_id": lambda cast: _alert(cast).targets.get().pk,
+    "public_alert_id": lambda cast: _public_alert(cast).pk,
+    "room_id": lambda cast: _matrix_room(cast).pk,
+    "suppression_id": lambda cast: _suppression(cast).pk,
+    "opt_out_id": lambda cast: _member_opt_out(cast).pk,
     "language": lambda cast: "en",
+    "schedule_id": lambda cast: _schedule(cast).pk,
+    "emergency_id": lambda cast: _emergency(cast).pk,
     "mail_number": lambda cast: 0,  # the demo mailbox's first message (see mailbox_fixtures)
 }
 

@@ -18,7 +18,9 @@ from .routes import url_for, web_routes
 # Rows a read may touch: the session's own bookkeeping and the worker heartbeat.
 # The audit log too: a sensitive read (a case page, "case.viewed") is recorded by design
 # (ARCHITECTURE.md rule 6), so a GET may append audit entries but must change nothing else.
-BOOKKEEPING = {"accounts.session", "core.workerheartbeat", "audit.auditentry"}
+# The wrong-link counter of the public check-in pages is bookkeeping too: a forged link is
+# counted (and audited) whatever the method, or guessing by GET would go unslowed.
+BOOKKEEPING = {"accounts.session", "core.workerheartbeat", "audit.auditentry", "safety.guessattempt"}
 
 
 def actor_for(policy, cast):  # type: ignore[no-untyped-def]

@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_countries import countries
 
 from salama.audit.actions import record
 from salama.cases.access import visible_cases
@@ -41,9 +42,9 @@ from .rooms import send_to_room
 
 LOGGABLE = (
     *("reference", "kind", "state", "urgency", "scope", "default_language", "deadline", "language", "original"),
-    *("cases", "defenders", "audience_rule", "count", "operation", "action_type", "taken_on"),
+    *("cases", "defenders", "audience_rule", "count", "operation", "action_type", "taken_on", "countries"),
 )
-SETTINGS_FIELDS = ("urgency", "scope", "audience_rule", "default_language", "deadline")
+SETTINGS_FIELDS = ("urgency", "scope", "audience_rule", "default_language", "deadline", "countries")
 FOLLOW_UP_LABELS = {Alert.Kind.FURTHER: "further information", Alert.Kind.STOP: "stop action"}
 
 
@@ -131,6 +132,24 @@ def _check_settings(org: Organization, fields: dict[str, Any]) -> None:
         fields["audience_rule"] = None
 
 
+def checked_countries(codes: Iterable[Any]) -> list[str]:
+    """ISO 3166-1 alpha-2 codes of the list used across Salama (django-countries), each once."""
+    chosen: list[str] = []
+    for code in codes:
+        code = str(getattr(code, "code", code)).strip().upper()
+        if code not in countries:
+            raise ValidationError(
+                {"countries": _("%(code)s is not a country code (ISO 3166-1 alpha-2).") % {"code": code}}
+            )
+        if code not in chosen:
+            chosen.append(code)
+    return chosen
+
+
+def _codes(alert: Alert) -> list[str]:
+    return [country.code for country in alert.countries]
+
+
 def _ids(records: Iterable[Any]) -> list[str]:
     return sorted(str(item.pk) for item in records)
 
@@ -170,10 +189,12 @@ def do_create_alert(
     deadline: datetime | None = None,
     cases: Iterable[Any] = (),
     defenders: Iterable[Any] = (),
+    countries: Iterable[str] = (),
 ) -> Alert:
     require(actor, "alerts.edit")
     fields = {"scope": scope, "audience_rule": audience_rule}
     _check_settings(actor.organization, fields)
+    codes = checked_countries(countries)
     cases, defenders = _checked_cases(actor, cases), _checked_defenders(actor, defenders)
     org = Organization.objects.select_for_update().get(pk=actor.organization_id)
     year = timezone.localdate().year
@@ -188,12 +209,18 @@ def do_create_alert(
         audience_rule=fields["audience_rule"],
         default_language=default_language,
         deadline=deadline,
+        countries=codes,  # type: ignore[misc]  # django-stubs types a multiple CountryField as one code
         created_by=actor.user,
         last_edited_by=actor.user,
     )
     alert.cases.set(cases)
     alert.defenders.set(defenders)
-    _audit(actor, "alert.created", alert, {"scope": (None, scope), "cases": (None, _ids(cases))})
+    _audit(
+        actor,
+        "alert.created",
+        alert,
+        {"scope": (None, scope), "cases": (None, _ids(cases)), **({"countries": (None, codes)} if codes else {})},
+    )
     _timeline(alert, actor, "alert.linked", cases)
     return alert
 
@@ -227,6 +254,7 @@ def do_create_follow_up(actor: Membership, original: Alert, kind: str) -> Alert:
         audience_rule=original.audience_rule,
         default_language=original.default_language,
         deadline=original.deadline,
+        countries=_codes(original),  # type: ignore[misc]  # as above
         created_by=actor.user,
         last_edited_by=actor.user,
     )
@@ -262,6 +290,11 @@ def do_update_alert(actor: Membership, alert: Alert, **fields: Any) -> Alert:
     for name in fields:
         if name not in SETTINGS_FIELDS:
             raise ValueError(f"{name} is not changed through do_update_alert")
+    if "countries" in fields:
+        codes = checked_countries(fields.pop("countries"))
+        if codes != _codes(alert):
+            changes["countries"] = (_codes(alert), codes)
+            alert.countries = codes
     merged = {name: fields.get(name, getattr(alert, name)) for name in ("scope", "audience_rule")}
     _check_settings(alert.organization, merged)
     fields["audience_rule"] = merged["audience_rule"]

@@ -67,6 +67,7 @@ class AlertOut(Schema):
     audience_rule: int | None
     default_language: str
     deadline: datetime | None
+    countries: list[str] = Field(description="Countries concerned, ISO 3166-1 alpha-2 codes.")
     cases: list[UUID] = Field(description="Linked cases you may see (need to know).")
     defenders: list[UUID]
     languages: list[str] = Field(description="Languages the alert has a text in.")
@@ -85,6 +86,9 @@ class AlertIn(Schema):
     audience_rule: int | None = Field(None, description="The restricted list (audience rule); restricted scope only.")
     default_language: Language = "en"
     deadline: datetime | None = None
+    countries: list[str] = Field(
+        default_factory=list, max_length=250, description="Countries concerned, ISO 3166-1 alpha-2 codes."
+    )
     cases: list[UUID] = Field(default_factory=list, max_length=50)
     defenders: list[UUID] = Field(default_factory=list, max_length=50)
 
@@ -97,6 +101,9 @@ class AlertPatch(Schema):
     audience_rule: int | None = None
     default_language: Language = "en"
     deadline: datetime | None = None
+    countries: list[str] = Field(
+        default_factory=list, max_length=250, description="Countries concerned, ISO 3166-1 alpha-2 codes."
+    )
     cases: list[UUID] = Field(default_factory=list, max_length=50)
     defenders: list[UUID] = Field(default_factory=list, max_length=50)
 
@@ -107,6 +114,7 @@ class VersionIn(Schema):
     background: str = Field("", max_length=40_000)
     recommended_actions: str = Field("", max_length=20_000)
     model_letter: str = Field("", max_length=40_000)
+    area_description: str = Field("", max_length=1000, description="Where it happens, in words (CAP areaDesc).")
 
 
 class VersionOut(VersionIn):
@@ -217,6 +225,7 @@ def _out(request: HttpRequest, alert: Alert) -> dict[str, Any]:
         **{name: getattr(alert, name) for name in AlertOut.model_fields if hasattr(alert, name)},
         "original": alert.original_id,
         "audience_rule": alert.audience_rule_id,
+        "countries": [country.code for country in alert.countries],
         "cases": list(visible_cases(_me(request)).filter(alerts=alert).values_list("pk", flat=True)),
         "defenders": list(alert.defenders.values_list("pk", flat=True)),
         "languages": list(versions_of(alert).values_list("language", flat=True)),

@@ -11,8 +11,10 @@ Mapping (docs/alerts.md, "Public feeds"):
   routine -> Expected/Moderate/Observed; a stop action -> Past/Minor/Observed (nothing left to
   do). "Observed": an alert reports what already happened to a defender.
 - category Safety; event is the alert's kind in the info's language; expires is the deadline.
-- no `<area>`: an alert has no country of its own (targets' and cases' countries are not the
-  alert's, and case detail stays out of public feeds), and CAP requires `areaDesc` in an area.
+- `<area>`: one per info when the alert names countries concerned or describes its area:
+  `areaDesc` the area description in the info's language, or else the countries' names in that
+  language (CAP requires it), and one `geocode` per country (`valueName` ISO3166-1, `value` the
+  alpha-2 code). Targets' and cases' countries are never used: they are not the alert's.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ GRADES = {
     Alert.Urgency.ROUTINE: ("Expected", "Moderate", "Observed"),
 }
 STOPPED = ("Past", "Minor", "Observed")
+GEOCODE_NAME = "ISO3166-1"
 
 
 def cap_datetime(moment: datetime) -> str:
@@ -99,4 +102,24 @@ def _write_info(handler: Any, alert: Alert, language: str, text: Mapping[str, st
     if text["recommended_actions"].strip():
         handler.addQuickElement("instruction", text["recommended_actions"])
     handler.addQuickElement("web", web)
+    _write_area(handler, alert, language, text.get("area_description", ""))
     handler.endElement("info")
+
+
+def country_names(alert: Alert, language: str) -> list[str]:
+    with translation.override(language):
+        return [str(country.name) for country in alert.countries]
+
+
+def _write_area(handler: Any, alert: Alert, language: str, description: str) -> None:
+    codes = [country.code for country in alert.countries]
+    if not codes and not description.strip():
+        return
+    handler.startElement("area", {})
+    handler.addQuickElement("areaDesc", description.strip() or ", ".join(country_names(alert, language)))
+    for code in codes:
+        handler.startElement("geocode", {})
+        handler.addQuickElement("valueName", GEOCODE_NAME)
+        handler.addQuickElement("value", code)
+        handler.endElement("geocode")
+    handler.endElement("area")

@@ -2,10 +2,11 @@
 
 No sign-in (a reviewed entry in ROUTE_POLICIES). What leaves here is only what the alert
 already said in public: published or closed alerts of public scope, and of each language
-version its title, summary, background and recommended actions. Never network or restricted
-alerts, drafts, targets, the model letter, linked cases or defenders beyond the text itself.
-An alert whose named defender has withdrawn consent to be named publicly since publication
-drops out of the feeds.
+version its title, summary, background, recommended actions and area description, and the
+countries the alert concerns. Never network or restricted alerts, drafts, targets, the model
+letter, linked cases or defenders beyond the text itself. An alert whose named defender has
+withdrawn consent to be named publicly since publication drops out of the feeds. The public
+alert pages (salama.alerts.public) show exactly this, through the helpers below.
 
 An unknown organisation and one without public alerts get the same empty feed (titled with
 the short name the caller already typed), so the feeds tell nobody which organisations exist.
@@ -23,7 +24,8 @@ from io import StringIO
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -38,7 +40,7 @@ from .models import Alert
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"
 ATOM_MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 FEED_SIZE = 50
-PUBLIC_TEXT = ("title", "summary", "background", "recommended_actions")
+PUBLIC_TEXT = ("title", "summary", "background", "recommended_actions", "area_description")
 # Characters XML 1.0 cannot carry at all; pasted text sometimes holds them.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # An empty feed's `updated`: fixed, so every empty feed is the same document.
@@ -47,8 +49,9 @@ NEVER = datetime(2000, 1, 1, tzinfo=UTC)
 Texts = list[tuple[str, dict[str, str]]]
 
 
-def public_alerts(org_slug: str) -> list[Alert]:
-    queryset = (
+def _public_queryset(org_slug: str) -> QuerySet[Alert]:
+    """The one rule of what is public: published (or since closed) alerts of public scope."""
+    return (
         Alert.objects.filter(
             organization__slug=org_slug,
             scope=Alert.Scope.PUBLIC,
@@ -58,7 +61,26 @@ def public_alerts(org_slug: str) -> list[Alert]:
         .select_related("organization", "original")
         .order_by("-published_at")
     )
-    return [alert for alert in queryset[:FEED_SIZE] if not consent_refusal(alert)]
+
+
+def public_alerts(org_slug: str) -> list[Alert]:
+    return [alert for alert in _public_queryset(org_slug)[:FEED_SIZE] if not consent_refusal(alert)]
+
+
+def public_alert(org_slug: str, alert_id: Any) -> Alert:
+    """One public alert of the organisation, or 404: the same for a missing, unpublished,
+    non-public, withdrawn-consent or other organisation's alert."""
+    alert = _public_queryset(org_slug).filter(pk=alert_id).first()
+    if alert is None or consent_refusal(alert) or not published_texts(alert):
+        raise Http404
+    return alert
+
+
+def public_thread(alert: Alert) -> list[Alert]:
+    """The original and its follow-ups in order, as far as each is public itself."""
+    original = alert.original or alert
+    thread = _public_queryset(original.organization.slug).filter(Q(pk=original.pk) | Q(original=original))
+    return [item for item in thread.order_by("sequence") if not consent_refusal(item)]
 
 
 def clean(text: str) -> str:
@@ -77,6 +99,14 @@ def published_texts(alert: Alert) -> Texts:
 
 def feed_url(name: str, org_slug: str) -> str:
     return settings.SITE_URL + reverse(name, kwargs={"org_slug": org_slug})
+
+
+def page_url(alert: Alert, language: str = "") -> str:
+    """The alert's public page (salama.alerts.public), in one language when given."""
+    url = settings.SITE_URL + reverse(
+        "alerts:public_detail", kwargs={"org_slug": alert.organization.slug, "public_alert_id": alert.pk}
+    )
+    return f"{url}?language={language}" if language else url
 
 
 def atom_date(moment: datetime) -> str:
@@ -118,14 +148,13 @@ def _write_feed(
     return HttpResponse(stream.getvalue().encode(), content_type=ATOM_MEDIA_TYPE)
 
 
-def _start_entry(handler: Any, alert: Alert, variant: str, title: str, self_url: str, attrs: dict[str, str]) -> None:
+def _start_entry(handler: Any, alert: Alert, variant: str, title: str, page: str, attrs: dict[str, str]) -> None:
     handler.startElement("entry", attrs)
     handler.addQuickElement("id", entry_id(alert, variant))
     handler.addQuickElement("title", f"[{alert.reference}] {title}", {"type": "text"})
     handler.addQuickElement("updated", atom_date(alert.published_at))  # type: ignore[arg-type]
     handler.addQuickElement("published", atom_date(alert.published_at))  # type: ignore[arg-type]
-    # No public alert page exists, so the link leads back to the feed itself.
-    handler.addQuickElement("link", "", {"rel": "alternate", "href": self_url})
+    handler.addQuickElement("link", "", {"rel": "alternate", "type": "text/html", "href": page})
 
 
 def _full_text(text: dict[str, str]) -> str:
@@ -142,7 +171,8 @@ def _atom_entries(alerts: Sequence[Alert]) -> Callable[[Any, str], None]:
         for alert in alerts:
             for language, text in published_texts(alert):
                 # One entry per language version, each marked with its language.
-                _start_entry(handler, alert, f"atom:{language}", text["title"], self_url, {"xml:lang": language})
+                page = page_url(alert, language)
+                _start_entry(handler, alert, f"atom:{language}", text["title"], page, {"xml:lang": language})
                 with translation.override(language):
                     kind = str(alert.get_kind_display())
                     handler.addQuickElement("category", "", {"term": alert.kind, "label": kind})
@@ -155,9 +185,9 @@ def _atom_entries(alerts: Sequence[Alert]) -> Callable[[Any, str], None]:
 
 def _cap_entries(alerts: Sequence[Alert], org_slug: str) -> Callable[[Any, str], None]:
     def write(handler: Any, self_url: str) -> None:
-        web = feed_url("alerts:feed_atom", org_slug)
         for alert, texts in _with_texts(alerts):
-            _start_entry(handler, alert, "cap", texts[0][1]["title"], self_url, {})
+            web = page_url(alert)
+            _start_entry(handler, alert, "cap", texts[0][1]["title"], web, {})
             handler.startElement("content", {"type": cap.CAP_MEDIA_TYPE})
             cap.write_alert(handler, alert, texts, sender=sender(org_slug), web=web)
             handler.endElement("content")

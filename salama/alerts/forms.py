@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from salama.cases.access import visible_cases
 from salama.defenders.access import visible_defenders
@@ -42,6 +43,13 @@ class AlertForm(forms.Form):
     deadline = forms.DateTimeField(
         label=_("Deadline"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
+    countries = forms.MultipleChoiceField(
+        label=_("Countries concerned"),
+        choices=[],
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_("Published with a public alert (CAP area). Describe the area itself with each language's text."),
+    )
     cases: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
         label=_("Cases"), queryset=NONE, required=False
     )
@@ -58,6 +66,7 @@ class AlertForm(forms.Form):
         super().__init__(*args, **kwargs)
         fields: Any = self.fields
         fields["audience_rule"].queryset = audience_rules_of(membership.organization)
+        fields["countries"].choices = list(countries)
         fields["cases"].queryset = visible_cases(membership).order_by("reference")
         fields["defenders"].queryset = visible_defenders(membership).order_by("public_name")
 
@@ -70,6 +79,7 @@ class AlertForm(forms.Form):
             "audience_rule": alert.audience_rule_id,
             "default_language": alert.default_language,
             "deadline": timezone.localtime(deadline).strftime("%Y-%m-%dT%H:%M") if deadline else None,
+            "countries": [country.code for country in alert.countries],
             "cases": list(visible_cases(membership).filter(alerts=alert)),
             "defenders": list(alert.defenders.all()),
         }
@@ -86,6 +96,12 @@ class VersionForm(forms.Form):
     )
     model_letter = forms.CharField(
         label=_("Model letter"), widget=forms.Textarea(attrs={"rows": 8}), required=False, max_length=40_000
+    )
+    area_description = forms.CharField(
+        label=_("Area"),
+        max_length=1000,
+        required=False,
+        help_text=_("Where it happens, in words (for a public alert, published as the CAP area description)."),
     )
 
     @staticmethod

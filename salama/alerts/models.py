@@ -67,6 +67,9 @@ class Alert(models.Model):
     )
     default_language = models.CharField(_("default language"), max_length=10, choices=LANGUAGE_CHOICES, default="en")
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    # The countries the alert is about (ISO 3166-1 alpha-2, the list used across Salama), for
+    # CAP's <area>. In clear, like a defender's country: it routes and counts, it names nobody.
+    countries = CountryField(verbose_name=_("countries concerned"), multiple=True, blank=True)
     cases = models.ManyToManyField("cases.Case", blank=True, related_name="alerts", verbose_name=_("cases"))
     defenders = models.ManyToManyField(
         "defenders.Defender", blank=True, related_name="alerts", verbose_name=_("defenders named")
@@ -120,9 +123,12 @@ class AlertVersion(EncryptedModel):
     background = EncryptedTextField(_("background"))
     recommended_actions = EncryptedTextField(_("recommended actions"))
     model_letter = EncryptedTextField(_("model letter"))
+    # Where it happens, in words and in this language (CAP's areaDesc): a place can identify a
+    # defender, so it is sealed with the rest of the text.
+    area_description = EncryptedTextField(_("area description"))
     updated_at = models.DateTimeField(auto_now=True)
 
-    TEXT_FIELDS = ("title", "summary", "background", "recommended_actions", "model_letter")
+    TEXT_FIELDS = ("title", "summary", "background", "recommended_actions", "model_letter", "area_description")
 
     class Meta:
         ordering = ["language"]

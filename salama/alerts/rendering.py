@@ -17,7 +17,7 @@ from django.utils import translation
 
 from .access import targets_of, versions_of
 from .models import Alert, AlertTarget, AlertVersion
-from .rooms import render_room, room_for
+from .rooms import render_room, rooms_for
 
 LINKS = {"ack": "[[link:ack]]", "preferences": "[[link:preferences]]", "unsubscribe": "[[link:unsubscribe]]"}
 
@@ -73,6 +73,6 @@ def render(alert: Alert) -> dict[str, dict[str, Any]]:
             email[version.language] = _email(alert, text, targets)
         webhook[version.language] = _payload(alert, version.language, text, targets)
     rendered: dict[str, dict[str, Any]] = {"email": email, "webhook": webhook}
-    if room_for(alert) is not None:  # the organisation's optional Matrix room (rooms.py)
+    if rooms_for(alert):  # the organisation's optional Matrix rooms (rooms.py)
         rendered["matrix"] = render_room(alert)
     return rendered

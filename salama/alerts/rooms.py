@@ -1,11 +1,12 @@
-"""The organisation's Matrix room as one more recipient of its network and public alerts.
+"""The organisation's Matrix rooms as more recipients of its network and public alerts.
 
-Optional: nothing happens unless the organisation configured a `MatrixRoom`. The room gets a
+Optional: nothing happens unless the organisation configured an active `MatrixRoom`. A room gets a
 short text per language (reference, kind, title, deadline, summary, background, recommended
 actions); the targets and the model letter go to people by email and webhook. A restricted
-alert never goes to the room: it is meant for its chosen list only. The room's delivery is
-created in the publishing transaction, so it is frozen with the audience and a re-run of the
-fan-out never adds a second one.
+alert never goes to a room: it is meant for its chosen list only. The rooms' deliveries are
+created in the publishing transaction, so they are frozen with the audience and a re-run of the
+fan-out never adds a second one. A room whose configuration is broken fails on its own
+delivery (shown on the alert board) and holds up nothing else.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from salama.delivery import engine
-from salama.delivery.channels.matrix.models import MatrixRoom, room_of
+from salama.delivery.channels.matrix.models import MatrixRoom, active_rooms
 from salama.delivery.engine import Recipient
 from salama.delivery.models import MessageVersion
 
@@ -26,10 +27,10 @@ from .models import Alert
 ROOM_SCOPES = {Alert.Scope.NETWORK, Alert.Scope.PUBLIC}
 
 
-def room_for(alert: Alert) -> MatrixRoom | None:
+def rooms_for(alert: Alert) -> list[MatrixRoom]:
     if alert.scope not in ROOM_SCOPES:
-        return None
-    return room_of(alert.organization_id)
+        return []
+    return active_rooms(alert.organization_id)
 
 
 def room_text(alert: Alert, text: dict[str, str]) -> str:
@@ -58,13 +59,15 @@ def render_room(alert: Alert) -> dict[str, dict[str, Any]]:
 
 def send_to_room(alert: Alert, version: MessageVersion) -> None:
     """Called inside the publishing transaction, after the version was rendered."""
-    room = room_for(alert)
-    if room is None or "matrix" not in version.rendered:
+    if "matrix" not in version.rendered:
         return
-    recipient = Recipient(
-        "matrix",
-        room.room_id,
-        room.language or alert.default_language,
-        extra={"homeserver": room.homeserver, "token": room.access_token},
-    )
-    engine.create_deliveries(version, [recipient])
+    recipients = [
+        Recipient(
+            "matrix",
+            room.room_id,
+            room.language or alert.default_language,
+            extra={"homeserver": room.homeserver, "token": room.access_token},
+        )
+        for room in rooms_for(alert)
+    ]
+    engine.create_deliveries(version, recipients)

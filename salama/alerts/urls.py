@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, views
+from . import feeds, public, views
 
 app_name = "alerts"
 base = "o/<slug:org_slug>/alerts/"
@@ -11,6 +11,9 @@ urlpatterns = [
     # Public feeds of public-scope alerts (salama.alerts.feeds): no sign-in.
     path(base + "feed.atom", feeds.atom_view, name="feed_atom"),
     path(base + "feed.cap.xml", feeds.cap_view, name="feed_cap"),
+    # Public pages of the same alerts (salama.alerts.public): no sign-in.
+    path(base + "public/", public.index_view, name="public_index"),
+    path(base + "public/<uuid:public_alert_id>/", public.detail_view, name="public_detail"),
     path(one, views.detail_view, name="detail"),
     path(one + "edit/", views.edit_view, name="edit"),
     path(one + "text/<str:language>/", views.version_view, name="version"),

@@ -26,6 +26,7 @@ from salama.core.decorators import fetched_first
 from salama.core.models import Job
 from salama.core.permissions import role_can
 from salama.delivery import engine
+from salama.delivery.channels.matrix import problems as matrix_problems
 from salama.delivery.models import Delivery
 from salama.orgs.models import Membership
 
@@ -313,6 +314,13 @@ def _fanning_out(alert: Alert) -> bool:
     return unfinished.filter(payload__alert=str(alert.pk)).exists()
 
 
+def _problem(channel: str, code: str) -> tuple[bool, bool, str]:
+    """(not configured on the server, the organisation's own room settings to fix, in words)."""
+    if channel == "matrix":
+        return code.endswith("not_configured"), matrix_problems.is_configuration(code), matrix_problems.describe(code)
+    return code.endswith("not_configured"), False, ""
+
+
 def board_context(alert: Alert) -> dict[str, Any]:
     counts = engine.counts(alert.message) if alert.message else {state: 0 for state in Delivery.State.values}
     total = sum(counts.values())
@@ -339,7 +347,7 @@ def board_context(alert: Alert) -> dict[str, Any]:
         "acknowledged": acknowledgements_of(alert).count(),
         "targets": [(target, per_target.get(target.pk, 0)) for target in targets],
         "actions": list(actions_of(alert)[:50]),
-        "errors": [(channel, code, n, code.endswith("not_configured")) for channel, code, n in errors],
+        "errors": [(channel, code, n, *_problem(channel, code)) for channel, code, n in errors],
         "time_left": left if left is None or left > timedelta(0) else timedelta(0),
     }
 

@@ -99,6 +99,9 @@ from salama.defenders.api import router as defenders_router  # noqa: E402
 from salama.evidence.api import router as evidence_router  # noqa: E402
 from salama.incidents.api import router as incidents_router  # noqa: E402
 from salama.orgs.api import router as orgs_router  # noqa: E402
+from salama.risk.api import router as risk_router  # noqa: E402
+from salama.safety.api import router as safety_router  # noqa: E402
+from salama.safety.board_api import router as safety_board_router  # noqa: E402
 from salama.sharing.api import router as sharing_router  # noqa: E402
 from salama.vocab.api import router as vocab_router  # noqa: E402
 
@@ -113,3 +116,6 @@ api.add_router("/", evidence_router)
 api.add_router("/", incidents_router)
 api.add_router("/", audiences_router)
 api.add_router("/", alerts_router)
+api.add_router("/", risk_router)
+api.add_router("/", safety_router)
+api.add_router("/", safety_board_router)

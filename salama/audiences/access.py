@@ -8,20 +8,22 @@ are the same 404.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import Http404
 
 from salama.delivery import channels
-from salama.delivery.models import Delivery
+from salama.delivery.models import Delivery, Suppression
 from salama.orgs.models import Membership, Organization
 
 from .actions import hashed_address
 from .freezing import CONTACT_PREFIX, MEMBER_PREFIX
-from .models import AudienceRule, Channel, ContactPoint, Interest, Subscriber
+from .models import AudienceRule, Channel, ContactPoint, Interest, MemberOptOut, Subscriber
 
 
 @dataclass(frozen=True)
@@ -151,3 +153,91 @@ def _safe_uuid(value: str) -> UUID | None:
 def contact_point_for_verification(point_id: str) -> ContactPoint | None:
     pk = _safe_uuid(point_id)
     return ContactPoint.objects.filter(pk=pk).select_related("subscriber").first() if pk else None
+
+
+# -- suppressions and opt-outs ------------------------------------------------------------------
+
+
+def mask(channel_name: str, address: str) -> str:
+    """Enough to recognise an address one already knows, not to learn it: the first character
+    of an email's local part and its domain, or a webhook's host."""
+    if channel_name == Channel.EMAIL and "@" in address:
+        local, domain = address.rsplit("@", 1)
+        return f"{local[:1]}•••@{domain}"
+    host = urlsplit(address).hostname if "://" in address else ""
+    return f"{urlsplit(address).scheme}://{host}/•••" if host else "•••"
+
+
+def suppressions_of(membership: Membership, channel: str = "", reason: str = "") -> QuerySet[Suppression]:
+    queryset = Suppression.objects.filter(organization_id=membership.organization_id)
+    if channel:
+        queryset = queryset.filter(channel=channel)
+    if reason:
+        queryset = queryset.filter(reason=reason)
+    return queryset.order_by("-created_at", "-id")
+
+
+def access_suppression(membership: Membership, suppression_id: Any) -> Suppression:
+    try:
+        pk = int(suppression_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    found = suppressions_of(membership).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+@dataclass(frozen=True)
+class SuppressedAddress:
+    """A suppression, and whose address it is when the list still knows it."""
+
+    suppression: Suppression
+    masked: str = ""
+    contact_point: ContactPoint | None = None
+    member: Any = None
+
+
+def who_is_suppressed(membership: Membership, suppressions: Iterable[Suppression]) -> list[SuppressedAddress]:
+    """Matches each suppression's keyed hash with the list's contact points and the members who
+    opted out (the suppression itself stores no address). An address that is on neither any
+    more (a deleted contact point, a bounced address since corrected) stays unnamed."""
+    rows = list(suppressions)
+    keys = {row.address_key for row in rows}
+    points = {
+        (point.channel, point.address_key): point
+        for point in ContactPoint.objects.filter(organization_id=membership.organization_id, address_key__in=keys)
+    }
+    members = {
+        (
+            Channel.EMAIL.value,
+            hashed_address(membership.organization_id, Channel.EMAIL, opt_out.user.email),
+        ): opt_out.user
+        for opt_out in member_opt_outs_of(membership)
+    }
+    found = []
+    for row in rows:
+        point, member = points.get((row.channel, row.address_key)), members.get((row.channel, row.address_key))
+        address = point.address if point is not None else (member.email if member is not None else "")
+        found.append(SuppressedAddress(row, mask(row.channel, address) if address else "", point, member))
+    return found
+
+
+def member_opt_outs_of(membership: Membership) -> QuerySet[MemberOptOut]:
+    return (
+        MemberOptOut.objects.filter(organization_id=membership.organization_id)
+        .select_related("user")
+        .order_by("-created_at")
+    )
+
+
+def own_opt_outs(user: Any) -> QuerySet[MemberOptOut]:
+    """A person's own opt-outs, of every organisation whose messages they stopped."""
+    return MemberOptOut.objects.filter(user=user).select_related("organization").order_by("organization__name")
+
+
+def access_own_opt_out(user: Any, opt_out_id: Any) -> MemberOptOut:
+    found = own_opt_outs(user).filter(pk=opt_out_id).first() if str(opt_out_id).isdigit() else None
+    if found is None:
+        raise Http404
+    return found

@@ -24,14 +24,20 @@ from email_validator import EmailNotValidError, validate_email
 from salama.audit.actions import created, record
 from salama.core.permissions import require
 from salama.delivery import channels, engine
+from salama.delivery.channels.email import openpgp
 from salama.delivery.models import Suppression
 from salama.orgs.models import Membership, Organization
 
 from .models import AudienceRule, Channel, ContactPoint, Interest, MemberOptOut, Subscriber
 
+# Suppressions a person chose (opt-out) or asked for (complaint): only that person lifts them,
+# through their own link or account. A bounce is the address failing, which a lead may retry.
+PERSONS_OWN = (Suppression.Reason.OPT_OUT, Suppression.Reason.COMPLAINT)
+LIFT_LOGGABLE = ("channel", "cause", "note")
+
 SUBSCRIBER_ENCRYPTED = ("display_name", "affiliation")
 SUBSCRIBER_LOGGABLE = ("kind", "languages", "countries", "regions", "sectors")
-CONTACT_ENCRYPTED = ("address", "secret")
+CONTACT_ENCRYPTED = ("address", "secret", "openpgp_key")
 CONTACT_LOGGABLE = (
     "channel",
     "active",
@@ -40,6 +46,7 @@ CONTACT_LOGGABLE = (
     "consent_how",
     "consent_withdrawn",
     "subscriber",
+    "suppression",
 )
 RULE_LOGGABLE = ("name", "member_organizations", "subscriber_kinds", "countries", "regions", "sectors", "languages")
 FACETS = {"languages": Interest.Facet.LANGUAGE, "countries": Interest.Facet.COUNTRY, "regions": Interest.Facet.REGION}
@@ -80,6 +87,28 @@ def clean_address(channel_name: str, address: str) -> str:
             ) from None
         return address
     raise ValidationError({"channel": _("Choose a channel from the list.")}, code="invalid")
+
+
+def checked_openpgp_key(channel_name: str, address: str, armoured: str) -> tuple[str, str]:
+    """(key, fingerprint) as stored, ("", "") for none, or a ValidationError saying why not."""
+    armoured = (armoured or "").strip()
+    if not armoured:
+        return "", ""
+    if channel_name != Channel.EMAIL:
+        raise ValidationError({"openpgp_key": _("Only an email address can have an OpenPGP key.")}, code="invalid")
+    try:
+        info = openpgp.inspect_key(armoured, address)
+    except openpgp.KeyRefused as refused:
+        raise ValidationError({"openpgp_key": str(refused)}, code="invalid") from None
+    return armoured + "\n", info.fingerprint
+
+
+def _set_openpgp_key(point: ContactPoint, armoured: str) -> dict[str, tuple[Any, Any]]:
+    key, fingerprint = checked_openpgp_key(point.channel, point.address, armoured)
+    if fingerprint == point.openpgp_fingerprint and key == point.openpgp_key:
+        return {}
+    point.openpgp_key, point.openpgp_fingerprint = key, fingerprint
+    return {"openpgp_key": (None, None)}
 
 
 def hashed_address(organization_id: Any, channel_name: str, address: str) -> str:
@@ -212,12 +241,14 @@ def do_add_contact_point(
     address: str,
     consent_how: str,
     active: bool = True,
+    openpgp_key: str = "",
 ) -> ContactPoint:
     """Consent is recorded as given now, by the means stated; the address starts unverified."""
     require(actor, "audiences.manage")
     _same_organization(actor, subscriber)
     address = clean_address(channel, address)
-    if consent_how not in ContactPoint.ConsentHow.values:
+    key, fingerprint = checked_openpgp_key(channel, address, openpgp_key)
+    if consent_how not in ContactPoint.STAFF_CONSENT:
         raise ValidationError({"consent_how": _("Say how the subscriber gave their consent.")})
     point = ContactPoint(
         organization=actor.organization,
@@ -229,6 +260,8 @@ def do_add_contact_point(
         consent_given_at=timezone.now(),
         consent_how=consent_how,
         active=active,
+        openpgp_key=key,
+        openpgp_fingerprint=fingerprint,
     )
     _save_address(point)
     changes = {
@@ -237,6 +270,7 @@ def do_add_contact_point(
         "consent_how": (None, consent_how),
         "active": (None, active),
         "subscriber": (None, str(subscriber.pk)),
+        **({"openpgp_key": (None, None)} if key else {}),
     }
     _contact_record("contact_point.added", point, changes, actor)
     return point
@@ -244,9 +278,15 @@ def do_add_contact_point(
 
 @transaction.atomic
 def do_update_contact_point(
-    actor: Membership, point: ContactPoint, *, address: str | None = None, active: bool | None = None
+    actor: Membership,
+    point: ContactPoint,
+    *,
+    address: str | None = None,
+    active: bool | None = None,
+    openpgp_key: str | None = None,
 ) -> ContactPoint:
-    """A new address must be verified again: what was verified was the old one."""
+    """A new address must be verified again: what was verified was the old one. A key must name
+    the address in force: a new address is checked against the key kept, or the one sent."""
     require(actor, "audiences.manage")
     _same_organization(actor, point)
     changes: dict[str, tuple[Any, Any]] = {}
@@ -261,9 +301,24 @@ def do_update_contact_point(
     if active is not None and active != point.active:
         changes["active"] = (point.active, active)
         point.active = active
+    if openpgp_key is not None:
+        changes.update(_set_openpgp_key(point, openpgp_key))
+    elif "address" in changes and point.openpgp_key:
+        checked_openpgp_key(point.channel, point.address, point.openpgp_key)
     if changes:
         _save_address(point)
         _contact_record("contact_point.updated", point, changes, actor)
+    return point
+
+
+@transaction.atomic
+def do_set_own_openpgp_key(point: ContactPoint, armoured: str) -> ContactPoint:
+    """The recipient, through the signed link of a message, registers, replaces or (empty)
+    removes the key messages to this address are encrypted to."""
+    changes = _set_openpgp_key(point, armoured)
+    if changes:
+        point.save(update_fields=["openpgp_key", "openpgp_fingerprint", "updated_at"])
+        _contact_record("contact_point.updated", point, changes)
     return point
 
 
@@ -485,3 +540,85 @@ def do_delete_rule(actor: Membership, rule: AudienceRule) -> None:
         "audience_rule.deleted", actor=actor.user, organization=actor.organization, target=("audience_rule", rule.pk)
     )
     rule.delete()
+
+
+# -- lifting suppressions and opt-outs ---------------------------------------------------------
+
+
+def _lift_persons_own(organization_id: Any, channel_name: str, key: str) -> list[str]:
+    """Lift the opt-out and complaint of one address; a bounce stays (the address may still fail)."""
+    lifted = Suppression.objects.filter(
+        organization_id=organization_id, channel=channel_name, address_key=key, reason__in=PERSONS_OWN
+    )
+    causes = sorted(lifted.values_list("reason", flat=True))
+    lifted.delete()
+    return causes
+
+
+@transaction.atomic
+def do_lift_suppression(actor: Membership, suppression: Suppression, *, note: str) -> None:
+    """A lead sends to a bounced address again, saying why. An opt-out or a complaint is the
+    person's own decision: only they lift it (do_resubscribe, do_member_opt_in)."""
+    require(actor, "audiences.manage")
+    if suppression.organization_id != actor.organization_id:
+        raise ValidationError(_("Choose an address of your own organisation's list."))
+    note = note.strip()
+    if not note:
+        raise ValidationError({"note": _("Say why the address may be used again.")})
+    if suppression.reason in PERSONS_OWN:
+        raise ValidationError(
+            _(
+                "Only the person can lift an opt-out or a complaint: a subscriber through the preferences "
+                "link in any message they received, a member on their own account page."
+            )
+        )
+    changes = {"channel": (suppression.channel, None), "cause": (suppression.reason, None), "note": (None, note)}
+    pk = suppression.pk
+    suppression.delete()
+    record(
+        "suppression.lifted",
+        actor=actor.user,
+        organization=actor.organization,
+        target=("suppression", pk),
+        changes=changes,
+        loggable=LIFT_LOGGABLE,
+    )
+
+
+@transaction.atomic
+def do_resubscribe(point: ContactPoint) -> ContactPoint:
+    """The person, through the signed preferences link of a message they received, asks for the
+    organisation's messages again: consent given anew, and their opt-out or complaint lifted."""
+    changes: dict[str, tuple[Any, Any]] = {}
+    if point.consent_withdrawn_at is not None:
+        point.consent_withdrawn_at = None
+        point.consent_given_at, point.consent_how = timezone.now(), ContactPoint.ConsentHow.LINK
+        point.save(update_fields=["consent_withdrawn_at", "consent_given_at", "consent_how"])
+        changes["consent_withdrawn"] = (True, False)
+        changes["consent_how"] = (None, ContactPoint.ConsentHow.LINK)
+    lifted = _lift_persons_own(point.organization_id, point.channel, point.address_key)
+    if lifted:
+        changes["suppression"] = (lifted, None)
+    if changes:
+        _contact_record("contact_point.resubscribed", point, changes)
+    return point
+
+
+@transaction.atomic
+def do_member_opt_in(user: Any, opt_out: MemberOptOut) -> None:
+    """A member, signed in as themselves, takes this organisation's messages again."""
+    if opt_out.user_id != user.pk:
+        raise ValidationError(_("This is not your opt-out."))
+    organization = opt_out.organization
+    opt_out.delete()
+    lifted = _lift_persons_own(
+        organization.pk, Channel.EMAIL, hashed_address(organization.pk, Channel.EMAIL, user.email)
+    )
+    record(
+        "member.opted_in",
+        actor=user,
+        organization=organization,
+        target=("account", user.pk),
+        changes={"suppression": (lifted, None)} if lifted else {},
+        loggable=("suppression",),
+    )

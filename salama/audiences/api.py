@@ -4,7 +4,7 @@ Listing a subscriber's contact points shows their addresses, so it is recorded l
 subscriber page is. An exact search by address is a POST: the address stays out of URLs."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -33,6 +33,8 @@ from .access import (
     member_organizations,
     rules_of,
     subscribers_of,
+    suppressions_of,
+    who_is_suppressed,
 )
 from .forms import clean_language_codes
 from .models import AudienceRule, Channel, ContactPoint, Subscriber
@@ -43,7 +45,7 @@ router = Router(tags=["audiences"])
 SubscriberKind = Annotated[Subscriber.Kind, WithJsonSchema({"type": "string", "enum": list(Subscriber.Kind.values)})]
 ChannelName = Annotated[Channel, WithJsonSchema({"type": "string", "enum": list(Channel.values)})]
 ConsentHow = Annotated[
-    ContactPoint.ConsentHow, WithJsonSchema({"type": "string", "enum": list(ContactPoint.ConsentHow.values)})
+    ContactPoint.ConsentHow, WithJsonSchema({"type": "string", "enum": list(ContactPoint.STAFF_CONSENT)})
 ]
 Code = Annotated[str, StringConstraints(max_length=30)]
 Codes = list[Code]
@@ -103,17 +105,27 @@ class ContactPointOut(Schema):
     consent_how: str
     consent_withdrawn_at: datetime | None
     active: bool
+    openpgp_key: str = Field(description="ASCII-armoured OpenPGP public key; empty for none.")
+    openpgp_fingerprint: str = Field(description="Fingerprint of the key, 40 hex digits; empty for none.")
+
+
+OPENPGP_KEY_DESCRIPTION = (
+    "Email only: an ASCII-armoured OpenPGP public key with a valid encryption key and a user id naming the "
+    "address. Messages are then sent encrypted (PGP/MIME), never in clear. Empty for none."
+)
 
 
 class ContactPointIn(Schema):
     channel: ChannelName = Channel.EMAIL
     address: str = Field(min_length=1, max_length=500)
     consent_how: ConsentHow
+    openpgp_key: str = Field("", max_length=200_000, description=OPENPGP_KEY_DESCRIPTION)
 
 
 class ContactPointPatch(Schema):
     address: str | None = Field(None, min_length=1, max_length=500)
     active: bool | None = None
+    openpgp_key: str | None = Field(None, max_length=200_000, description=OPENPGP_KEY_DESCRIPTION)
 
 
 class VerifyIn(Schema):
@@ -270,6 +282,7 @@ def create_contact_point(request: HttpRequest, org_slug: str, subscriber_id: UUI
         channel=str(data["channel"]),
         address=data["address"],
         consent_how=str(data["consent_how"]),
+        openpgp_key=data["openpgp_key"],
     )
     return Status(201, point)
 
@@ -365,3 +378,58 @@ def delete_audience_rule(request: HttpRequest, org_slug: str, rule_id: int):  # 
 def preview_audience_rule(request: HttpRequest, org_slug: str, rule_id: int):  # type: ignore[no-untyped-def]
     """How many the rule reaches now; never who."""
     return preview_count(access_rule(_me(request), rule_id))
+
+
+# -- suppressions ------------------------------------------------------------------------------
+
+
+class SuppressionOut(Schema):
+    id: int
+    channel: str
+    reason: Literal["bounce", "complaint", "opt_out"]
+    code: str = Field(description="The error code that caused a bounce, if any.")
+    created_at: datetime
+    address: str = Field(description="Masked: the first character and the domain (email), or the host (webhook).")
+    subscriber: UUID | None = Field(description="The subscriber whose contact point has this address, if any.")
+    member: bool = Field(description="The address is a network member's sign-in address (an opt-out).")
+
+
+class SuppressionFiltersIn(Schema):
+    channel: ChannelName | None = None
+    reason: Literal["bounce", "complaint", "opt_out"] | None = None
+
+
+class _MaskedPage:
+    """The suppressions as a sliceable sequence: the paginator counts them in SQL and masks only
+    the page it returns."""
+
+    def __init__(self, membership: Any, queryset: Any) -> None:
+        self.membership, self.queryset = membership, queryset
+
+    def __len__(self) -> int:
+        return int(self.queryset.count())
+
+    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": row.suppression.pk,
+                "channel": row.suppression.channel,
+                "reason": row.suppression.reason,
+                "code": row.suppression.code,
+                "created_at": row.suppression.created_at,
+                "address": row.masked,
+                "subscriber": row.contact_point.subscriber_id if row.contact_point else None,
+                "member": row.member is not None,
+            }
+            for row in who_is_suppressed(self.membership, self.queryset[window])
+        ]
+
+
+@router.get("/organizations/{org_slug}/suppressions", response={200: list[SuppressionOut], **ERRORS})
+@paginate(PageNumberPagination)
+@requires("audiences.view")
+def list_suppressions(request: HttpRequest, org_slug: str, filters: Query[SuppressionFiltersIn]):  # type: ignore[no-untyped-def]
+    """Addresses nothing is sent to, newest first, masked as on the page. Lifting one is done on
+    the page, with a written reason."""
+    me = _me(request)
+    return _MaskedPage(me, suppressions_of(me, filters.channel or "", filters.reason or ""))

@@ -10,6 +10,7 @@ from django_countries import countries
 
 from salama.defenders.access import sector_terms
 from salama.defenders.forms import SectorChoiceField
+from salama.delivery.models import Suppression
 from salama.orgs.models import Organization
 from salama.vocab.models import Term
 
@@ -105,15 +106,38 @@ class SubscriberForm(InterestsForm):
         }
 
 
+def _openpgp_key_field(help_text: Any) -> forms.CharField:
+    return forms.CharField(
+        label=_("OpenPGP public key"),
+        required=False,
+        max_length=200_000,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "autocomplete": "off"}),
+        help_text=help_text,
+    )
+
+
+OPENPGP_HELP = _(
+    "Optional, email only: the ASCII-armoured public key (-----BEGIN PGP PUBLIC KEY BLOCK-----). "
+    "Messages to this address are then encrypted to it, never sent in clear. Leave empty for none."
+)
+
+
 class ContactPointForm(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
     address = forms.CharField(
         label=_("Address"), max_length=500, help_text=_("An email address, or the https:// address of a webhook.")
     )
-    consent_how = forms.ChoiceField(label=_("How consent was given"), choices=ContactPoint.ConsentHow.choices)
+    consent_how = forms.ChoiceField(
+        label=_("How consent was given"),
+        choices=[
+            (value, label) for value, label in ContactPoint.ConsentHow.choices if value in ContactPoint.STAFF_CONSENT
+        ],
+    )
     consent = forms.BooleanField(
         label=_("This person or organisation agreed to receive our messages at this address."), required=True
     )
+    openpgp_key = _openpgp_key_field(OPENPGP_HELP)
 
 
 class EditContactPointForm(forms.Form):
@@ -121,6 +145,18 @@ class EditContactPointForm(forms.Form):
         label=_("Address"), max_length=500, help_text=_("A changed address must be verified again.")
     )
     active = forms.BooleanField(label=_("Active"), required=False)
+    openpgp_key = _openpgp_key_field(OPENPGP_HELP)
+
+
+class OpenPGPKeyForm(forms.Form):
+    """A recipient registers their own key from the preferences page."""
+
+    openpgp_key = _openpgp_key_field(
+        _(
+            "Paste your ASCII-armoured public key to receive our messages encrypted; leave empty and save "
+            "to stop encryption. Never paste your private key."
+        )
+    )
 
 
 class VerifyForm(forms.Form):
@@ -192,3 +228,22 @@ class RuleForm(forms.Form):
 
 class ConfirmForm(forms.Form):
     """A POST with nothing but its CSRF token: link scanners that follow GETs change nothing."""
+
+
+class SuppressionFilterForm(forms.Form):
+    channel = forms.ChoiceField(label=_("Channel"), choices=[("", _("Any")), *Channel.choices], required=False)
+    reason = forms.ChoiceField(label=_("Why"), choices=[("", _("Any")), *Suppression.Reason.choices], required=False)
+
+    def values(self) -> tuple[str, str]:
+        if not self.is_bound or not self.is_valid():
+            return "", ""
+        return self.cleaned_data["channel"], self.cleaned_data["reason"]
+
+
+class LiftForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why may this address be used again?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: the mailbox was full and has been emptied. This is kept in the audit log."),
+    )

@@ -216,7 +216,7 @@ def _contact_recipients(organization_id: Any, languages: dict[Any, str]) -> Iter
     points = usable_contact_points(organization_id).filter(pk__in=list(languages)).select_related("subscriber")
     for point in points:
         try:
-            extra = {"secret": point.secret} if point.channel == Channel.WEBHOOK else {}
+            extra = _channel_extra(point)
             yield Recipient(
                 channel=point.channel,
                 address=point.address,
@@ -228,6 +228,14 @@ def _contact_recipients(organization_id: Any, languages: dict[Any, str]) -> Iter
         except DecryptionError:
             # A shredded or tampered record cannot be sent to; its id, never content, is logged.
             log.warning("contact point %s does not open; skipped", point.pk)
+
+
+def _channel_extra(point: ContactPoint) -> dict[str, str]:
+    """Sealed with the delivery: a webhook's signing secret, an email's OpenPGP key (read when
+    the deliveries are made, so a key registered later applies to the next message)."""
+    if point.channel == Channel.WEBHOOK:
+        return {"secret": point.secret}
+    return {"openpgp_key": point.openpgp_key} if point.openpgp_key else {}
 
 
 def _member_recipients(organization_id: Any, languages: dict[Any, str]) -> Iterator[Recipient]:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from salama.core.encryption import EncryptedModel, EncryptedTextField
+from salama.delivery.channels.email.openpgp import grouped
 from salama.orgs.models import Organization
 
 
@@ -103,6 +104,11 @@ class ContactPoint(EncryptedModel):
         WRITTEN = "written", _("In writing")
         VERBAL = "verbal", _("Verbally, recorded by staff")
         IMPORT = "import", _("Imported with consent on record")
+        # Given again by the person through the signed preferences link of a message they received.
+        LINK = "link", _("By the person, through their own link")
+
+    # What staff may record; "link" is only ever recorded by the person's own action.
+    STAFF_CONSENT = ("form", "written", "verbal", "import")
 
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="contact_points")
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.EMAIL)
@@ -112,6 +118,11 @@ class ContactPoint(EncryptedModel):
     address_key = models.CharField(max_length=64, editable=False)
     # A webhook endpoint's Standard Webhooks signing secret ("whsec_..."); empty for email.
     secret = EncryptedTextField(_("signing secret"))
+    # An email contact point's OpenPGP public key (ASCII-armoured) and its fingerprint: checked
+    # when saved (delivery.channels.email.openpgp). Encrypted like the address, because a key's
+    # user ids name the address and a fingerprint finds them on a key server.
+    openpgp_key = EncryptedTextField(_("OpenPGP public key"))
+    openpgp_fingerprint = EncryptedTextField(_("OpenPGP fingerprint"))
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -135,6 +146,10 @@ class ContactPoint(EncryptedModel):
 
     def __str__(self) -> str:
         return f"contact point {self.pk} ({self.channel})"
+
+    @property
+    def openpgp_fingerprint_grouped(self) -> str:
+        return grouped(self.openpgp_fingerprint)
 
     @property
     def usable(self) -> bool:

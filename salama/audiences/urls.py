@@ -25,6 +25,16 @@ urlpatterns = [
     path(rule, views.rule_detail_view, name="rule_detail"),
     path(rule + "edit/", views.rule_edit_view, name="rule_edit"),
     path(rule + "delete/", views.rule_delete_view, name="rule_delete"),
+    path("o/<slug:org_slug>/audiences/suppressions/", views.suppressions_view, name="suppressions"),
+    path(
+        "o/<slug:org_slug>/audiences/suppressions/<int:suppression_id>/lift/",
+        views.suppression_lift_view,
+        name="suppression_lift",
+    ),
+    path("o/<slug:org_slug>/audiences/opt-outs/", views.opt_outs_view, name="opt_outs"),
+    # A person's own opt-outs, whichever organisations sent the messages: their account is the key.
+    path("account/opt-outs/", views.own_opt_outs_view, name="own_opt_outs"),
+    path("account/opt-outs/<int:opt_out_id>/opt-in/", views.own_opt_in_view, name="own_opt_in"),
     # Reached from a message, without signing in: the signed token is the credential.
     path("d/preferences/<str:token>/", views.preferences_view, name="preferences"),
     path("d/unsubscribe/<str:token>/", views.unsubscribe_view, name="unsubscribe"),

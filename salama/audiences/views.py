@@ -13,7 +13,7 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from salama.audit.actions import record
 from salama.core.decorators import fetched_first
@@ -24,14 +24,20 @@ from salama.orgs.models import Membership
 from . import actions
 from .access import (
     access_contact_point,
+    access_own_opt_out,
     access_rule,
     access_subscriber,
+    access_suppression,
     contact_point_for_verification,
     contact_points_of,
     find_by_address,
     link_target,
+    member_opt_outs_of,
+    own_opt_outs,
     rules_of,
     subscribers_of,
+    suppressions_of,
+    who_is_suppressed,
 )
 from .forms import (
     AddressSearchForm,
@@ -39,12 +45,15 @@ from .forms import (
     ContactPointForm,
     EditContactPointForm,
     InterestsForm,
+    LiftForm,
+    OpenPGPKeyForm,
     RuleForm,
     SubscriberFilterForm,
     SubscriberForm,
+    SuppressionFilterForm,
     VerifyForm,
 )
-from .models import AudienceRule, ContactPoint, Subscriber
+from .models import AudienceRule, Channel, ContactPoint, Subscriber
 from .rules import preview_count
 
 PAGE_SIZE = 25
@@ -182,6 +191,7 @@ def contact_add_view(request: HttpRequest, org_slug: str, subscriber: Subscriber
                 channel=data["channel"],
                 address=data["address"],
                 consent_how=data["consent_how"],
+                openpgp_key=data["openpgp_key"],
             )
         except ValidationError as error:
             _fail(form, error)
@@ -194,7 +204,8 @@ def contact_add_view(request: HttpRequest, org_slug: str, subscriber: Subscriber
 
 @contact_view(["GET", "POST"])
 def contact_edit_view(request: HttpRequest, org_slug: str, subscriber: Subscriber, point: ContactPoint) -> HttpResponse:
-    form = EditContactPointForm(request.POST or None, initial={"address": point.address, "active": point.active})
+    initial = {"address": point.address, "active": point.active, "openpgp_key": point.openpgp_key}
+    form = EditContactPointForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             actions.do_update_contact_point(_me(request), point, **form.cleaned_data)
@@ -325,11 +336,33 @@ def preferences_view(request: HttpRequest, token: str) -> HttpResponse:
         context = {"organization": target.organization, "unsubscribe": signed_link("unsubscribe", key)}
         return render(request, "audiences/public/member_preferences.html", context)
     point = target.contact_point
-    form = InterestsForm(request.POST or None, initial=InterestsForm.initial_from(point.subscriber))
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and "resubscribe" in request.POST:
+        actions.do_resubscribe(point)
+        return render(request, "audiences/public/done.html", {"message": _("You will receive our messages again.")})
+    # Two forms on one page, told apart by the button pressed: interests, or the OpenPGP key.
+    posted_key = request.method == "POST" and "openpgp_key" in request.POST and point.channel == Channel.EMAIL
+    posted_interests = request.method == "POST" and not posted_key
+    interests = InterestsForm.initial_from(point.subscriber)
+    form = InterestsForm(request.POST if posted_interests else None, initial=interests)
+    key_form = OpenPGPKeyForm(request.POST if posted_key else None, initial={"openpgp_key": point.openpgp_key})
+    if posted_interests and form.is_valid():
         actions.do_update_preferences(point, **form.cleaned_data)
         return render(request, "audiences/public/done.html", {"message": _("Your preferences are saved.")})
-    context = {"form": form, "organization": target.organization, "unsubscribe": signed_link("unsubscribe", key)}
+    if posted_key and key_form.is_valid():
+        try:
+            actions.do_set_own_openpgp_key(point, key_form.cleaned_data["openpgp_key"])
+        except ValidationError as error:
+            _fail(key_form, error)
+        else:
+            done = _("Your key is saved.") if point.openpgp_key else _("Messages are no longer encrypted to a key.")
+            return render(request, "audiences/public/done.html", {"message": done})
+    context = {
+        "form": form,
+        "key_form": key_form if point.channel == Channel.EMAIL else None,
+        "point": point,
+        "organization": target.organization,
+        "unsubscribe": signed_link("unsubscribe", key),
+    }
     status = 400 if request.method == "POST" else 200
     return render(request, "audiences/public/preferences.html", context, status=status)
 
@@ -363,3 +396,73 @@ def verify_view(request: HttpRequest, token: str) -> HttpResponse:
         actions.do_confirm_verification(point, found[1])
         return render(request, "audiences/public/done.html", {"message": _("Thank you: your address is confirmed.")})
     return render(request, "audiences/public/verify.html", {"organization": point.organization})
+
+
+# -- suppressions and opt-outs -------------------------------------------------------------------
+
+SUPPRESSION_PAGE_SIZE = 50
+
+
+@require_GET
+def suppressions_view(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Addresses nothing is sent to, masked: the full address is only on the subscriber's page,
+    where opening it is recorded."""
+    filter_form = SuppressionFilterForm(request.GET or None)
+    if filter_form.is_bound and not filter_form.is_valid():
+        return render(request, "audiences/suppressions.html", {"filter_form": filter_form}, status=400)
+    channel, reason = filter_form.values()
+    page = Paginator(suppressions_of(_me(request), channel, reason), SUPPRESSION_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter_form": filter_form,
+        "page": page,
+        "rows": who_is_suppressed(_me(request), page.object_list),
+        "query": query.urlencode(),
+        "can_manage": role_can(_me(request).role, "audiences.manage"),
+        "persons_own": actions.PERSONS_OWN,
+    }
+    return render(request, "audiences/suppressions.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def suppression_lift_view(request: HttpRequest, org_slug: str, suppression_id: Any) -> HttpResponse:
+    suppression = access_suppression(_me(request), suppression_id)
+    form = LiftForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_lift_suppression(_me(request), suppression, note=form.cleaned_data["note"])
+        except ValidationError as error:
+            _fail(form, error)
+        else:
+            messages.success(request, _("The address may be used again."))
+            return redirect("audiences:suppressions", org_slug=org_slug)
+    (row,) = who_is_suppressed(_me(request), [suppression])
+    context = {"form": form, "row": row, "persons_own": suppression.reason in actions.PERSONS_OWN}
+    return render(request, "audiences/suppression_lift.html", context, status=400 if request.method == "POST" else 200)
+
+
+@require_GET
+def opt_outs_view(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Members of the network who stopped this organisation's messages. Only they can opt back
+    in, on their own account's page (own_opt_outs_view)."""
+    page = Paginator(member_opt_outs_of(_me(request)), SUPPRESSION_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "audiences/opt_outs.html", {"page": page})
+
+
+@require_GET
+def own_opt_outs_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "audiences/own_opt_outs.html", {"opt_outs": own_opt_outs(request.user)})
+
+
+@require_POST
+def own_opt_in_view(request: HttpRequest, opt_out_id: Any) -> HttpResponse:
+    opt_out = access_own_opt_out(request.user, opt_out_id)
+    organization = opt_out.organization
+    actions.do_member_opt_in(request.user, opt_out)
+    messages.success(
+        request, _("You will receive messages from %(organisation)s again.") % {"organisation": organization.name}
+    )
+    return redirect("audiences:own_opt_outs")

@@ -52,6 +52,14 @@ def describe(event: TimelineEvent) -> str:
     if event.kind in alert_lines:
         values["reference"] = details.get("reference", "")
         return alert_lines[event.kind] % values
+    if event.kind == "risk.assessed":
+        # Imported late: risk depends on cases, not the other way round.
+        from salama.risk.levels import label_of
+
+        values["level"] = label_of(details.get("level", ""))
+        return _("%(who)s completed a risk assessment: the level is %(level)s.") % values
+    if event.kind.startswith("safety."):
+        return _safety_line(event, values)
     simple = {
         "note.added": _("%(who)s added a note."),
         "incident.recorded": _("%(who)s recorded an incident."),
@@ -63,3 +71,31 @@ def describe(event: TimelineEvent) -> str:
     if event.kind in simple:
         return simple[event.kind] % values
     return _("%(who)s made a change to the case.") % values
+
+
+def _safety_line(event: TimelineEvent, values: dict[str, Any]) -> str:
+    """Check-ins and emergencies (salama.safety). Timelines are staff pages: a duress code is
+    named as such here, and nowhere the defender looks."""
+    from salama.safety.models import Audience, Emergency
+
+    details = event.details or {}
+    if details.get("duress"):
+        values["what"] = _("a duress code (silent escalation)")
+    elif details.get("emergency_kind") == Emergency.Kind.SOS:
+        values["what"] = _("an SOS")
+    else:
+        values["what"] = _("a missed check-in")
+    values["outcome"] = _choice(Emergency.Outcome.choices, details.get("outcome", ""))
+    values["audience"] = _choice(Audience.choices, details.get("audience", ""))
+    if not event.actor:
+        values["who"] = _("The defender")
+    lines = {
+        "safety.checkin_missed": _("A check-in was missed: the escalation chain started."),
+        "safety.sos_raised": _("%(who)s raised an emergency: %(what)s."),
+        "safety.escalated": _("Emergency (%(what)s) escalated to: %(audience)s."),
+        "safety.acknowledged": _("%(who)s acknowledged the emergency (%(what)s)."),
+        "safety.resolved": _("%(who)s closed the emergency (%(what)s): %(outcome)s."),
+        "safety.sos_cancelled": _("The SOS was cancelled as a false alarm."),
+    }
+    line = lines.get(event.kind)
+    return line % values if line else _("%(who)s made a change to the case.") % values

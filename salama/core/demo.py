@@ -149,6 +149,13 @@ def load_demo_network() -> list[DemoLogin]:
     _demo_defenders()
     _demo_subscribers()
     _demo_alert()
+    # Imported late: the demo network loads before any capability's demo data.
+    from salama.risk.demo import load_demo_risk
+
+    load_demo_risk()
+    from salama.safety.demo import load_demo_safety
+
+    load_demo_safety()
     return logins
 
 

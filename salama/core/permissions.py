@@ -47,6 +47,10 @@ PERMISSIONS: dict[str, Permission] = {
         Permission("members.view", ALL_ROLES, _("Your role cannot see the member list.")),
         Permission("members.manage", MANAGERS, _("Only organisation admins can invite members or change roles.")),
         Permission("audit.view", MANAGERS, _("Only organisation admins can see the audit log.")),
+        # Delivery channels hold the organisation's bot credentials (a Matrix access token):
+        # admins, like members and the audit log. Its own permission rather than org.edit, so
+        # the refusal says what it is about and the two can be given apart later.
+        Permission("delivery.configure", MANAGERS, _("Only organisation admins can configure delivery channels.")),
         Permission("defenders.view", ALL_ROLES, _("Your role cannot see the defenders.")),
         Permission("defenders.edit", EDITORS, _("Viewers cannot change defenders, consents or trusted contacts.")),
         Permission("defenders.reveal", EDITORS, _("Viewers cannot reveal a defender's protected details.")),
@@ -79,6 +83,14 @@ PERMISSIONS: dict[str, Permission] = {
         Permission(
             "alerts.publish", LEADS, _("Only admins and coordinators can publish, close or pause urgent alerts.")
         ),
+        # Safety: check-in schedules, SOS and escalations (salama.safety).
+        Permission("safety.view", ALL_ROLES, _("Your role cannot see check-ins and emergencies.")),
+        Permission("safety.manage", EDITORS, _("Viewers cannot change check-in schedules or raise an SOS.")),
+        Permission("safety.respond", EDITORS, _("Viewers cannot acknowledge or resolve an emergency.")),
+        # Risk assessments and protection plans follow their defender's need to know.
+        Permission("risk.view", ALL_ROLES, _("Your role cannot see risk assessments or protection plans.")),
+        Permission("risk.edit", EDITORS, _("Viewers cannot change risk assessments or protection plans.")),
+        Permission("risk.reveal", EDITORS, _("Viewers cannot reveal the protected text of assessments or plans.")),
     ]
 }
 
@@ -181,6 +193,9 @@ ROUTE_POLICIES: dict[str, Policy] = {
     "accounts:token_create": SIGNED_IN,  # bound to an organisation the person belongs to
     "accounts:token_revoke": SIGNED_IN,
     "orgs:switch": SIGNED_IN,
+    # a person's own opt-outs of organisations' messages, and opting back in: their own records
+    "audiences:own_opt_outs": SIGNED_IN,
+    "audiences:own_opt_in": SIGNED_IN,
     "orgs:list": SIGNED_IN,
     # vocabularies are shared reference data, the same for everyone
     "vocab:list": SIGNED_IN,
@@ -283,6 +298,10 @@ ROUTE_POLICIES: dict[str, Policy] = {
     # text; an unknown organisation and one without public alerts get the same empty feed
     "alerts:feed_atom": PUBLIC,
     "alerts:feed_cap": PUBLIC,
+    # public pages of the same alerts, through the feeds' own rule (salama.alerts.public); any
+    # other alert is the plain 404, an unknown organisation the same empty index
+    "alerts:public_index": PUBLIC,
+    "alerts:public_detail": PUBLIC,
     # subscribers and audience rules: the subscriber list names who acts for defenders
     "audiences:subscribers": org("audiences.view"),
     "audiences:subscriber_create": org("audiences.manage"),
@@ -300,19 +319,68 @@ ROUTE_POLICIES: dict[str, Policy] = {
     "audiences:rule_detail": org("audiences.view"),  # a preview count, never who
     "audiences:rule_edit": org("audiences.manage"),
     "audiences:rule_delete": org("audiences.manage"),
+    # suppressed addresses (masked) and members who opted out; lifting a bounce needs a written
+    # reason; an opt-out or complaint only the person lifts (salama.audiences.actions)
+    "audiences:suppressions": org("audiences.view"),
+    "audiences:suppression_lift": org("audiences.manage"),
+    "audiences:opt_outs": org("audiences.view"),
     # a recipient's own preferences, opt-out and address confirmation: the signed link in the
     # message is the credential (recipients have no account); every bad link gets the same page
     "audiences:preferences": PUBLIC,
     "audiences:unsubscribe": PUBLIC,
     "audiences:verify": PUBLIC,
+    # the organisation's Matrix rooms: they hold the bot's access token (write-only)
+    "delivery:matrix_rooms": org("delivery.configure"),
+    "delivery:matrix_room": org("delivery.configure"),
+    "delivery:matrix_room_test": org("delivery.configure"),
+    "delivery:matrix_room_remove": org("delivery.configure"),
     # the demo mailbox: all mail a demo sends, to invented addresses (salama.delivery.mailbox)
     "delivery:demo_mailbox": DEMO,
     "delivery:demo_mail": DEMO,
+    # risk assessments and protection plans: need to know follows the defender
+    "risk:org_list": org("risk.view"),  # lists only the defenders the member may see
+    "risk:defender": org("risk.view"),
+    "risk:start": org("risk.edit"),
+    "risk:step": org("risk.edit"),
+    "risk:item_remove": org("risk.edit"),
+    "risk:threat_rescore": org("risk.edit"),
+    "risk:detail": org("risk.view"),
+    "risk:reveal": org("risk.reveal"),
+    "risk:plan_create": org("risk.edit"),
+    "risk:plan_detail": org("risk.view"),
+    "risk:plan_reveal": org("risk.reveal"),
+    "risk:measure_add": org("risk.edit"),
+    "risk:template_apply": org("risk.edit"),
+    "risk:measure_status": org("risk.edit"),
+    # safety: schedules and emergencies of the defenders the member may see (need to know)
+    "safety:list": org("safety.view"),
+    "safety:schedule_create": org("safety.manage"),
+    "safety:schedule_detail": org("safety.view"),
+    "safety:schedule_edit": org("safety.manage"),
+    "safety:schedule_credentials": org("safety.manage"),  # new link and codes, shown once
+    "safety:schedule_checkin": org("safety.manage"),  # a check-in recorded on the defender's behalf
+    "safety:sos_raise": org("safety.manage"),
+    "safety:emergency_detail": org("safety.view"),
+    "safety:emergency_reveal": org("safety.respond"),  # the location, audited
+    "safety:emergency_acknowledge": org("safety.respond"),
+    "safety:emergency_escalate": org("safety.respond"),
+    "safety:emergency_resolve": org("safety.respond"),
+    "safety:emergency_cancel": org("safety.manage"),  # only whoever raised it, within the cancel window
+    # the safety board: every section narrowed to the defenders the member may see
+    "safety:board": org("safety.view"),
+    # the defender's check-in and SOS pages: the signed link or the short code is the
+    # credential (defenders have no account); every bad link or code gets the same neutral page
+    "safety:checkin": PUBLIC,
+    "safety:code": PUBLIC,
+    "safety:sos": PUBLIC,
+    "safety:sos_cancel": PUBLIC,
 }
 
 # Public routes whose answer is the same for every caller and may be kept by browsers and
 # proxies for a few minutes (feed readers poll them); every other answer is `no-store`.
-PUBLICLY_CACHEABLE_ROUTES = frozenset({"alerts:feed_atom", "alerts:feed_cap"})
+PUBLICLY_CACHEABLE_ROUTES = frozenset(
+    {"alerts:feed_atom", "alerts:feed_cap", "alerts:public_index", "alerts:public_detail"}
+)
 PUBLIC_CACHE_SECONDS = 300
 
 # Django's static-file and API views carry their own checks (static files are public assets;

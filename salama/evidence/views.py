@@ -3,6 +3,7 @@ downloads served as attachments, and delete. All work with JavaScript off."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -10,10 +11,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from salama.cases.access import access_case
 from salama.cases.models import Case
+from salama.core.decorators import fetched_first
 from salama.core.encryption import DecryptionError
 from salama.core.permissions import role_can
 from salama.orgs.models import Membership, Organization
@@ -33,6 +35,15 @@ def _org(request: HttpRequest) -> Organization:
 
 def _me(request: HttpRequest) -> Membership:
     return request.membership  # type: ignore[attr-defined,no-any-return]
+
+
+def _evidence(request: HttpRequest, evidence_id: Any) -> EvidenceFile:
+    return access_evidence(request.user, _org(request), evidence_id)
+
+
+def evidence_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """The view gets the evidence in place of evidence_id (see fetched_first)."""
+    return fetched_first(_evidence, "evidence_id", methods)
 
 
 def kind_label(media_type: str) -> str:
@@ -116,16 +127,14 @@ def _page(
     return render(request, "evidence/detail.html", context, status=status)
 
 
-@require_GET
-def detail_view(request: HttpRequest, org_slug: str, evidence_id: str) -> HttpResponse:
-    return _page(request, access_evidence(request.user, _org(request), evidence_id))
+@evidence_view(["GET"])
+def detail_view(request: HttpRequest, org_slug: str, evidence: EvidenceFile) -> HttpResponse:
+    return _page(request, evidence)
 
 
-def reveal_view(request: HttpRequest, org_slug: str, evidence_id: str) -> HttpResponse:
+@evidence_view(["POST"])
+def reveal_view(request: HttpRequest, org_slug: str, evidence: EvidenceFile) -> HttpResponse:
     """Values are shown in this response only: never kept in the session or put in a URL."""
-    evidence = access_evidence(request.user, _org(request), evidence_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     form = RevealForm(request.POST)
     if not form.is_valid():
         return _page(request, evidence, status=400, reveal_error=True)
@@ -138,10 +147,9 @@ def reveal_view(request: HttpRequest, org_slug: str, evidence_id: str) -> HttpRe
     return _page(request, evidence, revealed)
 
 
-@require_GET
-def download_view(request: HttpRequest, org_slug: str, evidence_id: str) -> HttpResponse:
+@evidence_view(["GET"])
+def download_view(request: HttpRequest, org_slug: str, evidence: EvidenceFile) -> HttpResponse:
     """A GET that writes an audit entry: a read of evidence is itself worth recording."""
-    evidence = access_evidence(request.user, _org(request), evidence_id)
     copy = request.GET.get("copy") or (actions.DERIVED if evidence.has_derived else actions.ORIGINAL)
     try:
         download = actions.do_download(_me(request), evidence, copy)
@@ -163,9 +171,8 @@ def attachment(download: actions.Download) -> HttpResponse:
     return response
 
 
-@require_http_methods(["GET", "POST"])
-def delete_view(request: HttpRequest, org_slug: str, evidence_id: str) -> HttpResponse:
-    evidence = access_evidence(request.user, _org(request), evidence_id)
+@evidence_view(["GET", "POST"])
+def delete_view(request: HttpRequest, org_slug: str, evidence: EvidenceFile) -> HttpResponse:
     if request.method == "POST":
         case_id = evidence.case_id
         actions.do_delete(_me(request), evidence)

@@ -4,11 +4,12 @@ audited reveals, links and deletion, and its history."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from salama.cases.access import access_case
 from salama.cases.models import Case
+from salama.core.decorators import fetched_first
 from salama.core.encryption import DecryptionError
 from salama.core.paging import KeysFirstPaginator
 from salama.core.permissions import role_can
@@ -50,6 +52,15 @@ def _me(request: HttpRequest) -> Membership:
 def _case(request: HttpRequest, case_id: Any) -> Case:
     me = _me(request)
     return access_case(me.user, me.organization, case_id)
+
+
+def _incident(request: HttpRequest, case_id: Any, incident_id: Any) -> Incident:
+    return access_incident(_me(request), incident_id, _case(request, case_id))
+
+
+def incident_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """The view gets the incident in place of case_id and incident_id (see fetched_first)."""
+    return fetched_first(_incident, ("case_id", "incident_id"), methods)
 
 
 @require_GET
@@ -234,15 +245,12 @@ def _save_edit(request: HttpRequest, org_slug: str, incident: Incident) -> HttpR
     return redirect("incidents:detail", org_slug=org_slug, case_id=incident.case_id, incident_id=incident.pk)
 
 
-def edit_view(request: HttpRequest, org_slug: str, case_id: str, incident_id: str) -> HttpResponse:
+@incident_view(["GET", "POST"])
+def edit_view(request: HttpRequest, org_slug: str, incident: Incident) -> HttpResponse:
     """GET shows the recorded incident with its protected details hidden; POST with `reveal`
     fills them in (audited); POST with `more` adds a row; any other POST saves."""
-    # Need to know is checked before the method, so only those who may know get a 405.
-    incident = access_incident(_me(request), incident_id, _case(request, case_id))
     if request.method == "GET":
         return _edit_page(request, incident)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["GET", "POST"])
     if "reveal" in request.POST:
         return _reveal_for_edit(request, incident)
     more = request.POST.get("more")
@@ -252,11 +260,9 @@ def edit_view(request: HttpRequest, org_slug: str, case_id: str, incident_id: st
     return _save_edit(request, org_slug, incident)
 
 
-def history_view(request: HttpRequest, org_slug: str, case_id: str, incident_id: str) -> HttpResponse:
+@incident_view(["GET", "POST"])
+def history_view(request: HttpRequest, org_slug: str, incident: Incident) -> HttpResponse:
     """Revisions of the incident; POST reveals their protected values (audited)."""
-    incident = access_incident(_me(request), incident_id, _case(request, case_id))
-    if request.method not in ("GET", "POST"):
-        return HttpResponseNotAllowed(["GET", "POST"])
     args = [org_slug, incident.case_id, incident.pk]
     return history_response(
         request,
@@ -327,16 +333,14 @@ def _detail(
     return render(request, "incidents/detail.html", context, status=status)
 
 
-@require_GET
-def detail_view(request: HttpRequest, org_slug: str, case_id: str, incident_id: str) -> HttpResponse:
-    return _detail(request, access_incident(_me(request), incident_id, _case(request, case_id)))
+@incident_view(["GET"])
+def detail_view(request: HttpRequest, org_slug: str, incident: Incident) -> HttpResponse:
+    return _detail(request, incident)
 
 
-def reveal_view(request: HttpRequest, org_slug: str, case_id: str, incident_id: str) -> HttpResponse:
+@incident_view(["POST"])
+def reveal_view(request: HttpRequest, org_slug: str, incident: Incident) -> HttpResponse:
     """Values are shown in this response only: never kept in the session or put in a URL."""
-    incident = access_incident(_me(request), incident_id, _case(request, case_id))
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     form = RevealForm(request.POST)
     if not form.is_valid():
         return _detail(request, incident, status=400, reveal_error=True)
@@ -349,11 +353,8 @@ def reveal_view(request: HttpRequest, org_slug: str, case_id: str, incident_id: 
     return _detail(request, incident, revealed)
 
 
-def link_view(request: HttpRequest, org_slug: str, case_id: str, incident_id: str) -> HttpResponse:
-    # Need to know is checked before the method, so a GET answers 404 to those who may not know.
-    incident = access_incident(_me(request), incident_id, _case(request, case_id))
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@incident_view(["POST"])
+def link_view(request: HttpRequest, org_slug: str, incident: Incident) -> HttpResponse:
     form = LinkForm(request.POST)
     if form.is_valid():
         try:
@@ -371,9 +372,8 @@ def link_view(request: HttpRequest, org_slug: str, case_id: str, incident_id: st
     return redirect("incidents:detail", org_slug=org_slug, case_id=incident.case_id, incident_id=incident.pk)
 
 
-@require_http_methods(["GET", "POST"])
-def delete_view(request: HttpRequest, org_slug: str, case_id: str, incident_id: str) -> HttpResponse:
-    incident = access_incident(_me(request), incident_id, _case(request, case_id))
+@incident_view(["GET", "POST"])
+def delete_view(request: HttpRequest, org_slug: str, incident: Incident) -> HttpResponse:
     if request.method == "POST":
         actions.do_delete_incident(_me(request), incident)
         messages.success(request, _("Incident deleted. Its protected details can no longer be read."))

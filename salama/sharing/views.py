@@ -7,13 +7,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from salama.cases.access import access_case, access_shared_case, notes_of, shared_cases, timeline_of
 from salama.cases.models import Case
+from salama.core.decorators import fetched_first
 from salama.core.encryption import DecryptionError
 from salama.defenders.access import ENCRYPTED_FIELDS as DEFENDER_FIELDS
 from salama.defenders.access import shared_defenders
@@ -78,11 +79,13 @@ def grant_view(request: HttpRequest, org_slug: str, case_id: str) -> HttpRespons
     return render(request, "sharing/grant.html", context, status=status)
 
 
-def revoke_view(request: HttpRequest, org_slug: str, case_id: str, grant_id: int) -> HttpResponse:
-    case = access_case(request.user, _org(request), case_id)
-    grant = access_grant(case, grant_id)
-    if request.method != "POST":  # after the access checks, so a GET cannot probe for grants
-        return HttpResponseNotAllowed(["POST"])
+def _grant(request: HttpRequest, case_id: Any, grant_id: Any) -> SharingGrant:
+    return access_grant(access_case(request.user, _org(request), case_id), grant_id)
+
+
+@fetched_first(_grant, ("case_id", "grant_id"), ["POST"])
+def revoke_view(request: HttpRequest, org_slug: str, grant: SharingGrant) -> HttpResponse:
+    case = grant.case
     try:
         actions.do_revoke_grant(_me(request), grant)
     except ValidationError as error:
@@ -131,10 +134,13 @@ def shared_detail_view(request: HttpRequest, org_slug: str, case_id: str) -> Htt
     return _page(request, case, grants)
 
 
-def shared_reveal_view(request: HttpRequest, org_slug: str, case_id: str) -> HttpResponse:
-    case, grants = access_shared_case(request.user, _org(request), case_id, REVEAL)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+def _revealable_shared_case(request: HttpRequest, case_id: Any) -> tuple[Case, list[SharingGrant]]:
+    return access_shared_case(request.user, _org(request), case_id, REVEAL)
+
+
+@fetched_first(_revealable_shared_case, "case_id", ["POST"])
+def shared_reveal_view(request: HttpRequest, org_slug: str, shared: tuple[Case, list[SharingGrant]]) -> HttpResponse:
+    case, grants = shared
     form = SharedRevealForm(request.POST)
     if not form.is_valid():
         return _page(request, case, grants, status=400, reveal_error=True)

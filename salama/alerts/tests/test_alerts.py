@@ -270,7 +270,9 @@ def test_members_record_actions_on_published_alerts_only(admin, coordinator, cas
 def test_draft_text_never_reaches_raw_rows_or_logs(admin, caplog):
     caplog.set_level(logging.DEBUG)
     alert = actions.do_create_alert(admin)
-    actions.do_save_version(admin, alert, "en", title=CANARY, summary=CANARY, model_letter=CANARY)
+    actions.do_save_version(
+        admin, alert, "en", title=CANARY, summary=CANARY, model_letter=CANARY, area_description=CANARY
+    )
     actions.do_save_target(admin, alert, name=CANARY, postal_address=CANARY)
     actions.do_submit(admin, alert)
     needle = "convoy leaves"

@@ -15,11 +15,14 @@ import pytest
 # xmlschema, not lxml: pure Python (no libxml2 to build or keep patched), maintained, and it
 # validates an ElementTree element directly, so a CAP alert embedded in Atom is checked as is.
 import xmlschema
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
 from salama.alerts import actions, cap
 from salama.alerts.models import Alert
+from salama.audit.models import AuditEntry
+from salama.core.testing import bearer
 from salama.defenders.actions import do_create_defender, do_record_consent, do_withdraw_consent
 
 from .test_alerts import approved, publish
@@ -155,3 +158,65 @@ def test_control_characters_in_the_text_do_not_break_the_feed(admin, coordinator
     publish(coordinator, alert)
     _response, feed = fetch(cast.org_a.slug)
     assert feed.find(f"{ATOM}entry/{ATOM}summary").text == "Pasted text"
+
+
+def test_cap_area_has_the_description_and_one_iso_geocode_per_country(admin, coordinator, cast):
+    alert = approved(admin, coordinator, scope=Alert.Scope.PUBLIC, languages=("en", "es"), countries=["co", "GT", "CO"])
+    actions.do_save_version(admin, alert, "en", area_description="Cauca department")
+    actions.do_approve(coordinator, alert)
+    publish(coordinator, alert)
+    _response, feed = fetch(cast.org_a.slug, "alerts:feed_cap")
+    document = feed.find(f"{ATOM}entry/{ATOM}content/{CAP}alert")
+    SCHEMA.validate(document)
+    english, spanish = document.findall(CAP + "info")
+    for info in (english, spanish):
+        area = info.find(CAP + "area")
+        assert [geocode.find(CAP + "valueName").text for geocode in area.findall(CAP + "geocode")] == ["ISO3166-1"] * 2
+        assert [geocode.find(CAP + "value").text for geocode in area.findall(CAP + "geocode")] == ["CO", "GT"]
+    assert english.find(f"{CAP}area/{CAP}areaDesc").text == "Cauca department"
+    # No description in Spanish: the countries' names in Spanish stand in (areaDesc is required).
+    assert spanish.find(f"{CAP}area/{CAP}areaDesc").text == "Colombia, Guatemala"
+
+
+def test_an_alert_without_countries_or_area_has_no_cap_area(admin, coordinator, cast):
+    published(admin, coordinator, scope=Alert.Scope.PUBLIC)
+    _response, feed = fetch(cast.org_a.slug, "alerts:feed_cap")
+    document = feed.find(f"{ATOM}entry/{ATOM}content/{CAP}alert")
+    SCHEMA.validate(document)
+    assert document.find(f"{CAP}info/{CAP}area") is None
+
+
+def test_countries_are_checked_audited_and_editable_through_the_api(admin, cast, client):
+    with pytest.raises(ValidationError):
+        actions.do_create_alert(admin, countries=["XX"])
+    headers = bearer(cast.tokens["a_admin"])
+    base = f"/api/v1/organizations/{cast.org_a.slug}/alerts"
+    created = client.post(base, {"countries": ["ni"]}, content_type="application/json", **headers)
+    assert created.status_code == 201 and created.json()["countries"] == ["NI"]
+    url = f"{base}/{created.json()['id']}"
+    refused = client.patch(url, {"countries": ["ZZ"]}, content_type="application/json", **headers)
+    assert refused.status_code == 400 and "countries" in refused.json()["error"]["fields"]
+    changed = client.patch(url, {"countries": ["HN", "NI"]}, content_type="application/json", **headers)
+    assert changed.json()["countries"] == ["HN", "NI"]
+    version = client.put(
+        f"{url}/versions/en",
+        {"title": "T", "area_description": "North coast"},
+        content_type="application/json",
+        **headers,
+    )
+    assert version.status_code == 200 and version.json()["area_description"] == "North coast"
+    entry = AuditEntry.objects.filter(action="alert.updated").latest("id")
+    assert entry.changes["countries"] == {"old": ["NI"], "new": ["HN", "NI"]}
+
+
+def test_the_settings_form_and_the_text_form_take_the_countries_and_the_area(admin, cast, as_user):
+    alert = actions.do_create_alert(admin)
+    client = as_user(cast.a_admin)
+    settings_form = {"urgency": "urgent", "scope": "network", "default_language": "en", "countries": ["PE", "BO"]}
+    assert client.post(reverse("alerts:edit", args=[cast.org_a.slug, alert.pk]), settings_form).status_code == 302
+    alert.refresh_from_db()
+    assert [country.code for country in alert.countries] == ["BO", "PE"]
+    text = {"title": "T", "summary": "S", "area_description": "Altiplano"}
+    client.post(reverse("alerts:version", args=[cast.org_a.slug, alert.pk, "en"]), text)
+    page = client.get(reverse("alerts:detail", args=[cast.org_a.slug, alert.pk])).content.decode()
+    assert "Altiplano" in page and "Bolivia" in page and "Peru" in page

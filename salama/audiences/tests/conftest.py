@@ -9,6 +9,7 @@ import pytest
 
 from salama.audiences import actions
 from salama.audiences.models import Channel, ContactPoint, Subscriber
+from salama.delivery.tests.openpgp_keys import openpgp_keys  # noqa: F401 - a fixture: real OpenPGP key pairs
 
 
 @pytest.fixture

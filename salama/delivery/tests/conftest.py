@@ -14,6 +14,9 @@ from salama.delivery.engine import Recipient
 from salama.delivery.models import Priority
 from salama.delivery.sink import SinkHandler, start
 
+from .matrix_homeserver import homeserver  # noqa: F401  fixture
+from .openpgp_keys import openpgp_keys  # noqa: F401 - a fixture: real OpenPGP key pairs
+
 CONTENT = {
     "email": {
         "en": {

@@ -3,13 +3,8 @@ that deduplicates by transaction id as real homeservers do."""
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote
 
 import pytest
 from django.conf import settings
@@ -21,44 +16,7 @@ from salama.delivery.engine import Recipient
 from salama.delivery.models import Delivery, Suppression
 
 from .conftest import run_until_idle
-
-ROOM = "!room:example.org"
-TOKEN = "syt_bot_token"
-
-
-class Homeserver(BaseHTTPRequestHandler):
-    requests: list[tuple[str, str, dict[str, Any]]] = []  # (txn id, authorization, content)
-    events: dict[str, str] = {}  # txn id -> event id: the homeserver's transaction memory
-    answers: list[tuple[int, dict[str, Any]]] = []
-
-    def do_PUT(self) -> None:
-        parts = self.path.split("/")
-        room, txn = unquote(parts[-4]), unquote(parts[-1])
-        content = json.loads(self.rfile.read(int(self.headers["content-length"])))
-        self.requests.append((txn, self.headers["authorization"], content))
-        status, answer = self.answers.pop(0) if self.answers else (200, {})
-        if status == 200:
-            answer = {"event_id": self.events.setdefault(txn, f"$event{len(self.events)}:{room.split(':')[1]}")}
-        body = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def homeserver() -> Iterator[str]:
-    Homeserver.requests, Homeserver.events, Homeserver.answers = [], {}, []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Homeserver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+from .matrix_homeserver import ROOM, TOKEN, Homeserver
 
 
 def send_to_room(org: Any, homeserver: str, text: str = "UA 001/26 <b>Free Ana</b> & now") -> Any:

@@ -36,13 +36,18 @@ class Command(BaseCommand):
             out.write(f"    backup codes: {' '.join(login.backup_codes[:5])}")
         out.write("")
         if not no_serve:
-            out.write(f"Open http://{host}:{port}/ in your browser.")
+            out.write(f"Open {site_url(host, port)}/ in your browser.")
             out.write("Mail the demo sends never leaves this computer: read it under Demo mailbox.")
             serve_as_demo(host, port)
+
+
+def site_url(host: str, port: int) -> str:
+    """An IPv6 address goes in brackets in a URL (RFC 3986)."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def serve_as_demo(host: str, port: int) -> None:
     settings.DEMO_MODE = True  # for this serving process only: the mailbox and its page
     if not os.environ.get("SALAMA_SITE_URL"):
-        settings.SITE_URL = f"http://{host}:{port}"  # the demo mail's links lead back here
+        settings.SITE_URL = site_url(host, port)  # the demo mail's links lead back here
     call_command("serve", host=host, port=port, no_migrate=True)

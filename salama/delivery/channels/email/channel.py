@@ -5,9 +5,11 @@ signed links are filled in per recipient. The `Message-ID` is derived from the d
 idempotency key, so a copy sent again after a crash carries the same id and a relay or mailbox
 that deduplicates by Message-ID drops it. No tracking pixels, no rewritten links.
 
-OpenPGP: not built yet. The extension point is `EmailChannel.protect`, which receives the
-finished MIME body of one recipient and may return a PGP/MIME body instead (RFC 3156) when the
-recipient's contact point carries a key (in `Item.extra`).
+OpenPGP: when the recipient registered a public key (`Item.extra["openpgp_key"]`), the whole
+MIME body (text and HTML parts) is encrypted to it and sent as PGP/MIME (RFC 3156). The real
+subject travels inside, as a protected header; outside there is a neutral one. Only this step
+is per recipient: the content is still rendered once per language. A key that fails is a
+permanent failure of that delivery: nothing goes in clear to someone who asked for encryption.
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ from email.utils import formatdate
 from functools import lru_cache
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
 
 from salama.crypto import normalise
 
 from .. import InvalidAddress, Item, Outcome, Result, html_escape, substitute
+from . import openpgp
 
 FORBIDDEN = set(' \t\r\n<>,;"()[]\\')
 IDLE_CHECK_SECONDS = 30
@@ -103,31 +108,73 @@ def encoded_subject(subject: str) -> str:
     return subject if subject.isascii() else Header(subject, "utf-8").encode()
 
 
-def _base64_part(content_type: str, text: str) -> str:
+@lru_cache(maxsize=64)
+def neutral_subject(language: str) -> str:
+    """The outer subject of an encrypted message: says nothing the envelope does not."""
+    with translation.override(language):
+        return encoded_subject(gettext("Urgent alert"))
+
+
+def _base64_part(content_type: str, text: str, parameters: str = "", headers: str = "") -> str:
     body = base64.encodebytes(text.encode()).decode("ascii").replace("\n", "\r\n")
-    return f"Content-Type: {content_type}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{body}"
+    return (
+        f"Content-Type: {content_type}; charset=utf-8{parameters}\r\n{headers}"
+        f"Content-Transfer-Encoding: base64\r\n\r\n{body}"
+    )
 
 
-def build_message(item: Item, sender: str, domain: str, date: str) -> bytes:
-    """One recipient's message: headers, then text and (when rendered) HTML alternatives."""
-    content = item.content
-    text = substitute(str(content.get("text", "")), item.greeting, item.links)
-    headers = (
-        f"From: {sender}\r\nTo: {item.address}\r\nSubject: {encoded_subject(str(content.get('subject', '')))}\r\n"
+def _headers(item: Item, sender: str, domain: str, date: str, subject: str) -> str:
+    return (
+        f"From: {sender}\r\nTo: {item.address}\r\nSubject: {subject}\r\n"
         f"Date: {date}\r\nMessage-ID: <{item.idempotency_key}@{domain}>\r\nContent-Language: {item.language}\r\n"
         "MIME-Version: 1.0\r\n"
     )
+
+
+def _body(item: Item, parameters: str = "", headers: str = "") -> str:
+    """The text and (when rendered) HTML alternatives as one MIME entity; `parameters` and
+    `headers` go on its top part (the protected headers of an encrypted message)."""
+    content = item.content
+    text = substitute(str(content.get("text", "")), item.greeting, item.links)
     if not content.get("html"):
-        return (headers + _base64_part("text/plain", text)).encode()
+        return _base64_part("text/plain", text, parameters, headers)
     html = substitute(str(content["html"]), item.greeting, item.links, escape=html_escape)
     boundary = f"=_salama_{item.idempotency_key[:24]}"  # base64 lines never start with "--"
-    body = (
-        f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
+    return (
+        f'Content-Type: multipart/alternative; boundary="{boundary}"{parameters}\r\n{headers}\r\n'
         f"--{boundary}\r\n{_base64_part('text/plain', text)}"
         f"--{boundary}\r\n{_base64_part('text/html', html)}"
         f"--{boundary}--\r\n"
     )
-    return (headers + body).encode()
+
+
+def build_message(item: Item, sender: str, domain: str, date: str) -> bytes:
+    """One recipient's message: headers, then text and (when rendered) HTML alternatives."""
+    subject = encoded_subject(str(item.content.get("subject", "")))
+    return (_headers(item, sender, domain, date, subject) + _body(item)).encode()
+
+
+def build_encrypted_message(item: Item, sender: str, domain: str, date: str) -> bytes:
+    """PGP/MIME (RFC 3156) with protected headers (draft-autocrypt-lamps-protected-headers):
+    the encrypted part is the body `build_message` would send, carrying the real subject."""
+    subject = encoded_subject(str(item.content.get("subject", "")))
+    protected = f"Subject: {subject}\r\nFrom: {sender}\r\nTo: {item.address}\r\n"
+    inner = _body(item, '; protected-headers="v1"', protected)
+    armoured = openpgp.encrypt(item.extra["openpgp_key"], inner.encode()).decode("ascii")
+    encrypted = armoured.replace("\r\n", "\n").rstrip("\n").replace("\n", "\r\n")
+    boundary = f"=_salama_pgp_{item.idempotency_key[:24]}"
+    body = (
+        f'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="{boundary}"\r\n\r\n'
+        "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156).\r\n"
+        f"--{boundary}\r\nContent-Type: application/pgp-encrypted\r\n"
+        "Content-Description: PGP/MIME version identification\r\n\r\nVersion: 1\r\n\r\n"
+        f'--{boundary}\r\nContent-Type: application/octet-stream; name="encrypted.asc"\r\n'
+        "Content-Description: OpenPGP encrypted message\r\n"
+        'Content-Disposition: inline; filename="encrypted.asc"\r\n\r\n'
+        f"{encrypted}\r\n"
+        f"--{boundary}--\r\n"
+    )
+    return (_headers(item, sender, domain, date, neutral_subject(item.language)) + body).encode()
 
 
 def classify(code: int, stage: str) -> Result:
@@ -137,6 +184,13 @@ def classify(code: int, stage: str) -> Result:
     if 500 <= code < 600:
         return Result(0, Outcome.PERMANENT, label, suppress=stage == "rcpt")
     return Result(0, Outcome.TRANSIENT, label)
+
+
+def encryption_failed(item: Item, failure: openpgp.EncryptionFailed) -> Result:
+    """A key that no longer works is for a person to fix (permanent, the address not suppressed);
+    GnuPG missing on this server is ours to fix, and is retried."""
+    outcome = Outcome.TRANSIENT if failure.code == "openpgp:gnupg_unavailable" else Outcome.PERMANENT
+    return Result(item.delivery_id, outcome, failure.code)
 
 
 class EmailChannel:
@@ -165,9 +219,13 @@ class EmailChannel:
             raise InvalidAddress("not an email address")
         return normalise(address, "email")
 
-    def protect(self, item: Item, message: bytes) -> bytes:
-        """Extension point for OpenPGP (see the module docstring); today the message as is."""
-        return message
+    @staticmethod
+    def compose(item: Item, sender: str, domain: str, date: str) -> bytes:
+        """The message as sent: encrypted when the recipient registered a key (EncryptionFailed
+        otherwise, never a message in clear)."""
+        if item.extra.get("openpgp_key"):
+            return build_encrypted_message(item, sender, domain, date)
+        return build_message(item, sender, domain, date)
 
     def send_batch(self, items: list[Item]) -> list[Result]:
         if not settings.EMAIL_HOST:
@@ -197,7 +255,11 @@ class EmailChannel:
                 except (OSError, smtplib.SMTPException):
                     rest = items[len(results) :]
                     return results + [Result(i.delivery_id, Outcome.TRANSIENT, "smtp:connect") for i in rest]
-            message = self.protect(item, build_message(item, sender, domain, date))
+            try:
+                message = self.compose(item, sender, domain, date)
+            except openpgp.EncryptionFailed as failure:
+                results.append(encryption_failed(item, failure))
+                continue
             result, healthy = self._send_one(conn, sender, item, message)
             results.append(result)
             if not healthy:

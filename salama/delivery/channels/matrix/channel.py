@@ -75,6 +75,27 @@ def classify(status: int, body: bytes) -> tuple[Outcome, str]:
     return Outcome.PERMANENT, label
 
 
+def _request(method: str, homeserver: str, path: str, body: bytes | None, token: str) -> tuple[int, bytes]:
+    parts = urlsplit(homeserver)
+    conn: http.client.HTTPConnection
+    if parts.scheme == "https":
+        context = ssl.create_default_context()
+        conn = http.client.HTTPSConnection(parts.hostname or "", parts.port, timeout=TIMEOUT_SECONDS, context=context)
+    else:
+        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=TIMEOUT_SECONDS)
+    headers = {
+        "authorization": f"Bearer {token}",
+        "content-type": "application/json",
+        "user-agent": "Salama-Matrix",
+    }
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read(64 * 1024)
+    finally:
+        conn.close()
+
+
 class MatrixChannel:
     name = "matrix"
     dedups = True
@@ -122,26 +143,37 @@ class MatrixChannel:
 
     @staticmethod
     def _put(homeserver: str, path: str, body: bytes, token: str) -> tuple[int, bytes]:
-        parts = urlsplit(homeserver)
-        conn: http.client.HTTPConnection
-        if parts.scheme == "https":
-            context = ssl.create_default_context()
-            conn = http.client.HTTPSConnection(
-                parts.hostname or "", parts.port, timeout=TIMEOUT_SECONDS, context=context
-            )
-        else:
-            conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=TIMEOUT_SECONDS)
-        headers = {
-            "authorization": f"Bearer {token}",
-            "content-type": "application/json",
-            "user-agent": "Salama-Matrix",
-        }
-        try:
-            conn.request("PUT", path, body=body, headers=headers)
-            response = conn.getresponse()
-            return response.status, response.read(64 * 1024)
-        finally:
-            conn.close()
+        return _request("PUT", homeserver, path, body, token)
 
     def close(self) -> None:
         pass
+
+
+class AliasNotResolved(Exception):
+    """The homeserver did not turn the alias into a room id; `code` as in a delivery error."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def resolve_alias(homeserver: str, alias: str, token: str) -> str:
+    """The room id an alias names now (`GET /_matrix/client/v3/directory/room/{alias}`).
+
+    Called once when a person saves the room: messages then go to the room id, which nobody
+    can repoint, as an alias can be."""
+    parts = urlsplit(homeserver)
+    path = parts.path.rstrip("/") + f"/_matrix/client/v3/directory/room/{quote(alias, safe='')}"
+    try:
+        status, body = _request("GET", homeserver, path, None, token)
+    except (OSError, http.client.HTTPException, ValueError):
+        raise AliasNotResolved("matrix:connection") from None
+    if status != 200:
+        raise AliasNotResolved(f"matrix:{errcode(body) or status}")
+    try:
+        room_id = json.loads(body).get("room_id", "")
+    except (ValueError, AttributeError):
+        room_id = ""
+    if not isinstance(room_id, str) or not ROOM_ID.match(room_id):
+        raise AliasNotResolved("matrix:bad_answer")
+    return room_id
