@@ -150,12 +150,22 @@ def run() -> dict[str, float | int | str]:
             loop_rate = ceiling(sink.port, RECIPIENTS)
         finally:
             sink.stop()
-    rate = RECIPIENTS / engine["total_s"]
-    return {
-        "recipients": RECIPIENTS,
+    setup = {
         "gil_switch_interval_s": os.environ.get("BENCH_SWITCH", "default (0.005)"),
         "smtp_connections": os.environ.get("SALAMA_DELIVERY_SMTP_CONNECTIONS", "default (4)"),
         "database": "sqlite (file, WAL)",
+    }
+    return outcome(RECIPIENTS, setup, engine, received, loop_rate)
+
+
+def outcome(
+    count: int, setup: dict[str, str], engine: dict[str, Any], received: dict[str, Any], loop_rate: float
+) -> dict[str, float | int | str]:
+    """The figures of a run, in the same terms for every mode."""
+    rate = count / engine["total_s"]
+    return {
+        "recipients": count,
+        **setup,
         "delivered": engine["counts"]["sent"],
         "accepted_by_sink": received["accepted"],
         "duplicates_offered": received["duplicates"],

@@ -26,7 +26,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_delivery import RECIPIENTS, ROOT, Sink, ceiling
+from benchmarks.bench_delivery import RECIPIENTS, ROOT, Sink, ceiling, outcome
 
 WORKERS = 2
 
@@ -186,21 +186,8 @@ def measure(directory: Path, database_url: str, broker_url: str) -> dict[str, fl
     finally:
         stop_workers(workers)
         sink.stop()
-    rate = RECIPIENTS / engine["total_s"]
-    return {
-        "recipients": RECIPIENTS,
-        "database": "postgresql (local server)",
-        "queue": f"celery, redis broker, {WORKERS} workers x 1 slot",
-        "delivered": engine["counts"]["sent"],
-        "accepted_by_sink": received["accepted"],
-        "duplicates_offered": received["duplicates"],
-        "fan_out_s": round(engine["fan_out_s"], 2),
-        "all_delivered_s": round(engine["total_s"], 2),
-        "first_accepted_s": round(received["first_accept_at"] - engine["published_at"], 3),
-        "engine_messages_per_s": round(rate, 1),
-        "plain_loop_messages_per_s": round(loop_rate, 1),
-        "engine_to_plain_loop_ratio": round(rate / loop_rate, 2),
-    }
+    setup = {"database": "postgresql (local server)", "queue": f"celery, redis broker, {WORKERS} workers x 1 slot"}
+    return outcome(RECIPIENTS, setup, engine, received, loop_rate)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from salama.accounts.views import needs_step_up
 from salama.cases.timeline import describe
 from salama.core.decorators import fetched_first
+from salama.core.forms import add_action_errors
 from salama.core.models import Job
 from salama.core.permissions import role_can
 from salama.delivery import engine
@@ -61,14 +62,6 @@ def _alert(request: HttpRequest, alert_id: Any) -> Alert:
 
 def alert_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     return fetched_first(_alert, "alert_id", methods)
-
-
-def _form_errors(form: Any, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for field, errors in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def _to_detail(alert: Alert) -> HttpResponse:
@@ -113,7 +106,7 @@ def create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
             try:
                 alert = actions.do_create_alert(_me(request), **_settings(form))
             except ValidationError as error:
-                _form_errors(form, error)
+                add_action_errors(form, error)
             else:
                 messages.success(request, _("Alert %(reference)s created. Now write its text.") % {"reference": alert})
                 return redirect("alerts:version", org_slug=org_slug, alert_id=alert.pk, language=alert.default_language)
@@ -130,7 +123,7 @@ def edit_view(request: HttpRequest, org_slug: str, alert: Alert) -> HttpResponse
             try:
                 actions.do_update_alert(me, alert, **_settings(form))
             except ValidationError as error:
-                _form_errors(form, error)
+                add_action_errors(form, error)
             else:
                 messages.success(request, _("Saved."))
                 return _to_detail(alert)
@@ -151,7 +144,7 @@ def version_view(request: HttpRequest, org_slug: str, alert: Alert, language: st
             try:
                 actions.do_save_version(_me(request), alert, language, **form.cleaned_data)
             except ValidationError as error:
-                _form_errors(form, error)
+                add_action_errors(form, error)
             else:
                 messages.success(request, _("Text saved."))
                 return _to_detail(alert)
@@ -186,7 +179,7 @@ def _target_form(request: HttpRequest, alert: Alert, target: Any) -> HttpRespons
             try:
                 actions.do_save_target(_me(request), alert, target, **form.cleaned_data)
             except ValidationError as error:
-                _form_errors(form, error)
+                add_action_errors(form, error)
             else:
                 messages.success(request, _("Target saved."))
                 return _to_detail(alert)
@@ -386,7 +379,7 @@ def action_add_view(request: HttpRequest, org_slug: str, alert: Alert) -> HttpRe
         try:
             actions.do_record_action(_me(request), alert, data.pop("target"), **data)
         except ValidationError as error:
-            _form_errors(form, error)
+            add_action_errors(form, error)
         else:
             messages.success(request, _("Thank you: your action is recorded."))
             return redirect("alerts:board", org_slug=org_slug, alert_id=alert.pk)
@@ -431,7 +424,7 @@ def ack_action_view(request: HttpRequest, token: str) -> HttpResponse:
         try:
             actions.do_record_action_by_link(delivery, alert, data.pop("target"), **data)
         except ValidationError as error:
-            _form_errors(form, error)
+            add_action_errors(form, error)
         else:
             return _ack_page(request, token, found, acknowledged=True, action_recorded=True)
     return _ack_page(request, token, found, status=400, action_form=form)

@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from salama.audit.actions import record
 from salama.core.decorators import fetched_first
+from salama.core.forms import add_action_errors
 from salama.core.permissions import role_can
 from salama.delivery.links import read_token, signed_link
 from salama.orgs.models import Membership
@@ -61,15 +61,6 @@ PAGE_SIZE = 25
 
 def _me(request: HttpRequest) -> Membership:
     return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
-def _fail(form: Form, error: ValidationError) -> None:
-    """An action's refusal, shown on the form's fields."""
-    if hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _subscriber(request: HttpRequest, subscriber_id: Any) -> Subscriber:
@@ -194,7 +185,7 @@ def contact_add_view(request: HttpRequest, org_slug: str, subscriber: Subscriber
                 openpgp_key=data["openpgp_key"],
             )
         except ValidationError as error:
-            _fail(form, error)
+            add_action_errors(form, error)
         else:
             messages.success(request, _("Contact point added. It is used once verified."))
             return redirect("audiences:subscriber_detail", org_slug=org_slug, subscriber_id=subscriber.pk)
@@ -210,7 +201,7 @@ def contact_edit_view(request: HttpRequest, org_slug: str, subscriber: Subscribe
         try:
             actions.do_update_contact_point(_me(request), point, **form.cleaned_data)
         except ValidationError as error:
-            _fail(form, error)
+            add_action_errors(form, error)
         else:
             messages.success(request, _("Saved."))
             return redirect("audiences:subscriber_detail", org_slug=org_slug, subscriber_id=subscriber.pk)
@@ -276,7 +267,7 @@ def rule_create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
         try:
             rule = actions.do_create_rule(_me(request), **form.cleaned_data)
         except ValidationError as error:
-            _fail(form, error)
+            add_action_errors(form, error)
         else:
             messages.success(request, _("Audience rule saved."))
             return redirect("audiences:rule_detail", org_slug=org_slug, rule_id=rule.pk)
@@ -301,7 +292,7 @@ def rule_edit_view(request: HttpRequest, org_slug: str, rule: AudienceRule) -> H
         try:
             actions.do_update_rule(_me(request), rule, **form.cleaned_data)
         except ValidationError as error:
-            _fail(form, error)
+            add_action_errors(form, error)
         else:
             messages.success(request, _("Saved."))
             return redirect("audiences:rule_detail", org_slug=org_slug, rule_id=rule.pk)
@@ -352,7 +343,7 @@ def preferences_view(request: HttpRequest, token: str) -> HttpResponse:
         try:
             actions.do_set_own_openpgp_key(point, key_form.cleaned_data["openpgp_key"])
         except ValidationError as error:
-            _fail(key_form, error)
+            add_action_errors(key_form, error)
         else:
             done = _("Your key is saved.") if point.openpgp_key else _("Messages are no longer encrypted to a key.")
             return render(request, "audiences/public/done.html", {"message": done})
@@ -435,7 +426,7 @@ def suppression_lift_view(request: HttpRequest, org_slug: str, suppression_id: A
         try:
             actions.do_lift_suppression(_me(request), suppression, note=form.cleaned_data["note"])
         except ValidationError as error:
-            _fail(form, error)
+            add_action_errors(form, error)
         else:
             messages.success(request, _("The address may be used again."))
             return redirect("audiences:suppressions", org_slug=org_slug)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from salama.core.decorators import fetched_first
 from salama.core.encryption import DecryptionError
+from salama.core.forms import add_action_errors
 from salama.core.paging import KeysFirstPaginator
 from salama.core.permissions import role_can
 from salama.orgs.models import Membership, Organization
@@ -65,11 +66,6 @@ def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     return render(request, "cases/list.html", context)
 
 
-def _form_errors(form: Any, error: ValidationError) -> None:
-    for field, errors in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 @require_http_methods(["GET", "POST"])
 def create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     form = CaseForm(request.POST or None, membership=_me(request))
@@ -78,7 +74,7 @@ def create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
             try:
                 case = actions.do_open_case(_me(request), **form.cleaned_data)
             except ValidationError as error:
-                _form_errors(form, error)
+                add_action_errors(form, error)
             else:
                 messages.success(request, _("Case opened."))
                 return redirect("cases:detail", org_slug=org_slug, case_id=case.pk)
@@ -95,7 +91,7 @@ def edit_view(request: HttpRequest, org_slug: str, case: Case) -> HttpResponse:
             try:
                 actions.do_update_case(_me(request), case, **form.changes())
             except ValidationError as error:
-                _form_errors(form, error)
+                add_action_errors(form, error)
             except DecryptionError:
                 return _undecryptable(request, case, [SUMMARY])
             else:
@@ -181,7 +177,7 @@ def status_view(request: HttpRequest, org_slug: str, case: Case) -> HttpResponse
                 _me(request), case, form.cleaned_data["status"], form.cleaned_data["closed_reason"]
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            add_action_errors(form, error)
         else:
             messages.success(request, _("Status changed."))
             return redirect("cases:detail", org_slug=org_slug, case_id=case.pk)

@@ -283,3 +283,13 @@ def blind_search(queryset: models.QuerySet[Any], organization_id: Any, field_nam
     wanted = normalise(value, field.blind_kind)  # type: ignore[arg-type]
     candidates = queryset.filter(organization_id=organization_id, **{f"{field_name}_bidx": index})
     return [c for c in candidates if normalise(str(getattr(c, field_name)), field.blind_kind) == wanted]  # type: ignore[arg-type]
+
+
+def with_presence(queryset: models.QuerySet[Any], names: Sequence[str]) -> models.QuerySet[Any]:
+    """Annotate `has_<name>` for each encrypted field, read from the column (an empty field is
+    stored as ""), so pages and the API say what is set without opening anything."""
+    flags: dict[str, Any] = {
+        f"has_{name}": models.ExpressionWrapper(~models.Q(**{name: ""}), output_field=models.BooleanField())
+        for name in names
+    }
+    return queryset.annotate(**flags)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.forms.renderers import DjangoTemplates
 from django.http import HttpRequest
 from django.utils.html import escape
@@ -62,3 +63,13 @@ class Renderer(DjangoTemplates):
             for _name, choices, _index in widget["optgroups"]
             for option in choices
         )
+
+
+def add_action_errors(form: Any, error: ValidationError) -> None:
+    """An action's refusal (salama.<app>.actions raise ValidationError), shown on the form:
+    on the fields it names when the form has them, else above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, errors in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)

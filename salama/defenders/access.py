@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from salama.core.encryption import EncryptedField, blind_search
+from salama.core.encryption import EncryptedField, blind_search, with_presence
 from salama.core.permissions import TEAM_ONLY_ROLES
 from salama.orgs.models import Membership, Organization
 from salama.vocab.access import access_vocabulary, terms_of
@@ -41,12 +41,7 @@ class DefenderFilters:
 
 
 def _with_presence(queryset: QuerySet[Defender]) -> QuerySet[Defender]:
-    """Annotate `has_<field>` for each encrypted field, read from the column (an empty field is
-    stored as ""), so lists and profiles say what is set without opening anything."""
-    flags: dict[str, Any] = {
-        f"has_{name}": ExpressionWrapper(~Q(**{name: ""}), output_field=BooleanField()) for name in ENCRYPTED_FIELDS
-    }
-    return queryset.annotate(**flags)
+    return with_presence(queryset, ENCRYPTED_FIELDS)
 
 
 def visible_defenders(membership: Membership) -> QuerySet[Defender]:

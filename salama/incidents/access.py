@@ -11,12 +11,12 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from salama.cases.access import access_case, access_shared_case, visible_cases
 from salama.cases.models import Case
-from salama.core.encryption import EncryptedField
+from salama.core.encryption import EncryptedField, with_presence
 from salama.core.permissions import TEAM_ONLY_ROLES
 from salama.orgs.models import Membership, Organization
 from salama.sharing.models import INCIDENTS, SharingGrant
@@ -74,12 +74,7 @@ def status_terms() -> QuerySet[Term]:
 
 
 def _with_presence(queryset: QuerySet[Incident]) -> QuerySet[Incident]:
-    """`has_<field>` for each encrypted field, read from the column: pages say what is set
-    without opening anything."""
-    flags: dict[str, Any] = {
-        f"has_{name}": ExpressionWrapper(~Q(**{name: ""}), output_field=BooleanField()) for name in ENCRYPTED_FIELDS
-    }
-    return queryset.annotate(**flags)
+    return with_presence(queryset, ENCRYPTED_FIELDS)
 
 
 def _rolled_up(term: Term) -> list[Any]:

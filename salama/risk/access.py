@@ -14,6 +14,7 @@ from uuid import UUID
 from django.db.models import QuerySet
 from django.http import Http404
 
+from salama.core.encryption import with_presence
 from salama.defenders.access import visible_defenders
 from salama.defenders.models import Defender
 from salama.incidents.access import perpetrator_terms
@@ -62,15 +63,15 @@ def require_visible_assessment(membership: Membership, assessment: RiskAssessmen
 
 
 def threats_of(assessment: RiskAssessment) -> QuerySet[Threat]:
-    return assessment.threats.select_related("perpetrator_type").order_by("position")
+    return with_presence(assessment.threats.select_related("perpetrator_type"), THREAT_TEXT).order_by("position")
 
 
 def vulnerabilities_of(assessment: RiskAssessment) -> QuerySet[Vulnerability]:
-    return assessment.vulnerabilities.order_by("position")
+    return with_presence(assessment.vulnerabilities.all(), ["description"]).order_by("position")
 
 
 def capacities_of(assessment: RiskAssessment) -> QuerySet[Capacity]:
-    return assessment.capacities.select_related("offsets").order_by("position")
+    return with_presence(assessment.capacities.select_related("offsets"), ["description"]).order_by("position")
 
 
 def access_item(assessment: RiskAssessment, kind: str, item_id: Any) -> Any:
@@ -161,7 +162,9 @@ def require_visible_plan(membership: Membership, plan: ProtectionPlan) -> None:
 
 
 def measures_of(plan: ProtectionPlan) -> QuerySet[Measure]:
-    return Measure.objects.filter(plan=plan).select_related("owner").order_by("position")
+    return with_presence(Measure.objects.filter(plan=plan).select_related("owner"), ["description"]).order_by(
+        "position"
+    )
 
 
 def access_measure(plan: ProtectionPlan, measure_id: Any) -> Measure:

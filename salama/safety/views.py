@@ -24,6 +24,7 @@ from salama.accounts.views import client_address
 from salama.audit.actions import record_fields
 from salama.cases.access import visible_cases
 from salama.core.decorators import fetched_first
+from salama.core.forms import add_action_errors
 from salama.core.permissions import role_can
 from salama.defenders.access import access_defender
 from salama.orgs.models import Membership
@@ -46,14 +47,6 @@ View = Callable[..., HttpResponse]
 
 def _me(request: HttpRequest) -> Membership:
     return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
-def _form_errors(form: Any, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for field, errors in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def schedule_view(methods: list[str]) -> Callable[[View], View]:
@@ -103,7 +96,7 @@ def schedule_create_view(request: HttpRequest, org_slug: str, defender_id: Any) 
             try:
                 schedule, credentials = actions.do_create_schedule(me, defender=defender, **fields)
             except ValidationError as error:
-                _form_errors(form, error)
+                add_action_errors(form, error)
             else:
                 return _credentials_page(request, schedule, credentials)
         return render(request, "safety/schedule_form.html", {"form": form, "defender": defender}, status=400)
@@ -134,7 +127,7 @@ def schedule_edit_view(request: HttpRequest, org_slug: str, schedule: CheckInSch
             try:
                 actions.do_update_schedule(me, schedule, active=form.cleaned_data["active"], **form.schedule_fields())
             except ValidationError as error:
-                _form_errors(form, error)
+                add_action_errors(form, error)
             else:
                 messages.success(request, _("Saved."))
                 return redirect("safety:schedule_detail", org_slug=org_slug, schedule_id=schedule.pk)
@@ -169,7 +162,7 @@ def sos_raise_view(request: HttpRequest, org_slug: str, defender_id: Any) -> Htt
                 defender=defender, actor=me, case=form.cleaned_data["case"], location=form.cleaned_data["location"]
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            add_action_errors(form, error)
         else:
             messages.success(request, _("SOS raised: the escalation has started."))
             return redirect("safety:emergency_detail", org_slug=org_slug, emergency_id=emergency.pk)

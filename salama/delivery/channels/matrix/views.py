@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from salama.core.forms import add_action_errors
 from salama.orgs.models import Membership
 
 from . import actions
@@ -25,14 +26,6 @@ from .models import MatrixRoom
 
 def _me(request: HttpRequest) -> Membership:
     return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
-def _form_errors(form: RoomForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _to_list(org_slug: str) -> HttpResponse:
@@ -54,7 +47,7 @@ def rooms_view(request: HttpRequest, org_slug: str) -> HttpResponse:
             try:
                 actions.do_add_room(me, **form.cleaned_data)
             except ValidationError as error:
-                _form_errors(form, error)
+                add_action_errors(form, error)
             else:
                 messages.success(request, _("Room added. Send a test message to check it."))
                 return _to_list(org_slug)
@@ -73,7 +66,7 @@ def room_view(request: HttpRequest, org_slug: str, room_id: Any) -> HttpResponse
             try:
                 actions.do_update_room(me, room, **form.cleaned_data)
             except ValidationError as error:
-                _form_errors(form, error)
+                add_action_errors(form, error)
             else:
                 messages.success(request, _("Saved."))
                 return _to_list(org_slug)
