@@ -61,6 +61,10 @@ class Case(EncryptedModel):
             models.Index(fields=["organization", "status", "priority"], name="case_list_idx"),
             # The list's default order: the newest page comes straight off the index.
             models.Index(fields=["organization", "-opened_on", "reference"], name="case_org_opened_idx"),
+            # A filter on related rows (defenders' country, sector, tag) yields case ids; this
+            # index answers "which organisation, and where in the order" for each from the index
+            # alone, without reading the case row.
+            models.Index(fields=["id", "organization", "opened_on", "reference"], name="case_keys_idx"),
         ]
 
     def __str__(self) -> str:

@@ -22,12 +22,21 @@ COUNT_CAP = 10_000
 
 
 class KeysFirstPaginator(Paginator):
+    """`count_in_order`: count along the list's order. For a list whose filters are one range of
+    its ordering index, the capped count then stops after COUNT_CAP rows from the newest end;
+    without an order the database may start from the other end of the range and read rows
+    that the filter rejects. Other lists count unordered: no sort is needed to count."""
+
     object_list: QuerySet[Any]
+
+    def __init__(self, *args: Any, count_in_order: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.count_in_order = count_in_order
 
     @cached_property
     def count(self) -> int:
-        # Without the list's order: counting needs no sort.
-        return int(self.object_list.order_by().values("pk")[: COUNT_CAP + 1].count())
+        keys = self.object_list if self.count_in_order else self.object_list.order_by()
+        return int(keys.values("pk")[: COUNT_CAP + 1].count())
 
     @property
     def capped(self) -> bool:

@@ -69,7 +69,8 @@ class Defender(EncryptedModel):
             )
         ]
         # Case lists filter by their defenders' country (salama.cases.access.cases_for).
-        indexes = [models.Index(fields=["organization", "country"], name="defender_org_country_idx")]
+        # With the id, the index alone gives the defenders of a country, without their rows.
+        indexes = [models.Index(fields=["organization", "country", "id"], name="defender_org_country_id_idx")]
 
     def __str__(self) -> str:
         return self.public_name

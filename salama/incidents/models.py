@@ -65,8 +65,12 @@ class Incident(EncryptedModel):
             models.Index(
                 fields=["organization", "country", "date_start", "created_at", "id"], name="incident_country_list_idx"
             ),
-            # Periods that began before a searched range and reach into it.
-            models.Index(fields=["organization", "date_end"], name="incident_org_date_end_idx"),
+            # How far back a date filter must reach: the earliest start of the periods still
+            # running at its beginning, read from this index alone (salama.incidents.access).
+            models.Index(fields=["organization", "date_end", "date_start"], name="incident_org_end_start_idx"),
+            # A filter on related rows (violations, perpetrator types) yields incident ids; the
+            # list's sort keys for each come from this index alone, without the incident row.
+            models.Index(fields=["id", "organization", "date_start", "created_at"], name="incident_keys_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from salama.audit.models import AuditEntry
 from salama.cases.actions import do_add_team_member, do_open_case
@@ -282,3 +284,40 @@ def test_a_date_range_finds_every_incident_or_period_that_overlaps_it(cast, worl
     assert titles(date_from=date(2024, 5, 1)) == {"after", "spans all"}
     assert titles(date_to=date(2024, 1, 31)) == {"before", "spans in", "spans all", "ends before"}
     assert titles() == set(made)
+
+
+@pytest.fixture
+def periods(cast: Any, world: dict[str, Any]) -> dict[str, tuple[date, date]]:
+    """Single days and periods of every shape around early 2024, including one very long
+    period that reaches far back (the filter must still find it)."""
+    spans = [(0, 0), (3, 0), (10, 40), (-400, 15), (20, 20), (45, 5), (-30, 90), (60, 0), (-5, 6), (-1000, 1100)]
+    made = {}
+    for number, (offset, length) in enumerate(spans):
+        start = date(2024, 3, 1) + timedelta(days=offset)
+        end = start + timedelta(days=length)
+        title = f"p{number}"
+        record(cast, world, title=title, date_start=start, date_end=end if length else None)
+        made[title] = (start, end)
+    return made
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    start=st.one_of(st.none(), st.dates(min_value=date(2021, 1, 1), max_value=date(2027, 1, 1))),
+    length=st.integers(min_value=0, max_value=400),
+    open_ended=st.booleans(),
+)
+def test_the_date_filter_agrees_with_the_meaning_of_overlap(
+    cast: Any, periods: dict[str, tuple[date, date]], start: date | None, length: int, open_ended: bool
+) -> None:
+    from salama.incidents.access import IncidentFilters, incidents_for
+
+    end = None if open_ended or start is None else start + timedelta(days=length)
+    filters = IncidentFilters(date_from=start, date_to=end)
+    found = {incident.title for incident in incidents_for(cast.membership("a_coordinator"), filters)}
+    expected = {
+        title
+        for title, (first, last) in periods.items()
+        if (end is None or first <= end) and (start is None or last >= start)
+    }
+    assert found == expected
