@@ -23,15 +23,17 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 LOW, MODERATE, HIGH, CRITICAL = "low", "moderate", "high", "critical"
 LEVEL_CODES = (LOW, MODERATE, HIGH, CRITICAL)  # lowest first
+# In context: "High" as a level of risk takes another form than a case's "High" priority in
+# languages with grammatical gender.
 LEVEL_LABELS = {
-    LOW: gettext_lazy("Low"),
-    MODERATE: gettext_lazy("Moderate"),
-    HIGH: gettext_lazy("High"),
-    CRITICAL: gettext_lazy("Critical"),
+    LOW: pgettext_lazy("risk level", "Low"),
+    MODERATE: pgettext_lazy("risk level", "Moderate"),
+    HIGH: pgettext_lazy("risk level", "High"),
+    CRITICAL: pgettext_lazy("risk level", "Critical"),
 }
 
 # Highest threat score (likelihood x impact) from which each level starts.
