@@ -37,3 +37,11 @@ def safety_tick() -> dict[str, int]:
     from salama.safety.ticks import tick
 
     return tick()
+
+
+@app.task(name="salama.referrals_tick", acks_late=True)
+def referrals_tick() -> dict[str, int]:
+    """Remind case teams of overdue replies and referrals that stopped moving (salama.referrals)."""
+    from salama.referrals.ticks import tick
+
+    return tick()

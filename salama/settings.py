@@ -140,6 +140,11 @@ INSTALLED_APPS = [
     "salama.alerts",
     "salama.risk",
     "salama.safety",
+    "salama.directory",
+    "salama.referrals",
+    "salama.responses",
+    "salama.statements",
+    "salama.analytics",
 ]
 
 MIDDLEWARE = [
@@ -247,6 +252,8 @@ STEP_UP_SECONDS = env_int("SALAMA_STEP_UP_SECONDS", 10 * 60)
 PASSWORD_RESET_TIMEOUT = 60 * 60
 INVITATION_DAYS = env_int("SALAMA_INVITATION_DAYS", 7)
 API_TOKEN_MAX_DAYS = env_int("SALAMA_API_TOKEN_MAX_DAYS", 365)
+# A referral whose status has not changed for this many days reminds its case team once.
+REFERRAL_STALE_DAYS = env_int("SALAMA_REFERRAL_STALE_DAYS", 21)
 
 # Second factor
 OTP_TOTP_ISSUER = env("SALAMA_SITE_NAME", "Salama")
@@ -406,6 +413,9 @@ SAFETY_SOS_CANCEL_SECONDS = env_int("SALAMA_SAFETY_SOS_CANCEL_SECONDS", 120)
 SAFETY_STEP_LEASE_SECONDS = env_int("SALAMA_SAFETY_STEP_LEASE_SECONDS", 120)
 SAFETY_GUESS_LIMIT = env_int("SALAMA_SAFETY_GUESS_LIMIT", 10)
 SAFETY_GUESS_WINDOW_MINUTES = env_int("SALAMA_SAFETY_GUESS_WINDOW_MINUTES", 15)
+# The donor view hides any count under this many grants ("fewer than 5"), so a small cell
+# cannot point at one defender (salama.responses.donor).
+DONOR_MIN_CELL = env_int("SALAMA_DONOR_MIN_CELL", 5)
 
 # Logs carry no request bodies and no personal data; see docs/threat-model.md.
 LOGGING = {

@@ -22,6 +22,11 @@ urlpatterns = [
     path("", include("salama.delivery.urls")),
     path("", include("salama.risk.urls")),
     path("", include("salama.safety.urls")),
+    path("", include("salama.directory.urls")),
+    path("", include("salama.referrals.urls")),
+    path("", include("salama.responses.urls")),
+    path("", include("salama.statements.urls")),
+    path("", include("salama.analytics.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
 ]

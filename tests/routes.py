@@ -351,7 +351,93 @@ def _emergency(cast: Cast) -> Any:
     return do_raise_sos(defender=_defender(cast), actor=cast.membership("a_admin"), case=_case(cast), location="x")
 
 
+def _protection_actor(cast: Cast) -> str:
+    """A shipped directory entry (loaded by a data migration; loading again changes nothing)."""
+    from salama.directory.data import load_actors
+
+    load_actors()
+    return "front-line-defenders"
+
+
 # Who is on the sample case's team: the route matrix reads this to expect 404 for the others.
+def _statement(cast: Cast) -> Any:
+    """A draft joint statement of org A with an English text and no case: B is not invited."""
+    from salama.statements.actions import do_create_statement, do_save_text
+    from salama.statements.models import JointStatement
+
+    existing = JointStatement.objects.filter(organization=cast.org_a, title="Sample statement").first()
+    if existing is not None:
+        return existing
+    statement = do_create_statement(cast.membership("a_admin"), title="Sample statement")
+    do_save_text(cast.membership("a_admin"), statement, "en", title="Sample statement", body="We stand together.")
+    return statement
+
+
+def _public_statement(cast: Cast) -> Any:
+    """A statement of org A published with a public page: the only kind the public sees."""
+    from salama.statements.actions import do_close, do_create_statement, do_open, do_publish, do_save_text
+    from salama.statements.models import JointStatement
+
+    existing = JointStatement.objects.filter(organization=cast.org_a, title="Sample public statement").first()
+    if existing is not None:
+        return existing
+    lead = cast.membership("a_admin")
+    statement = do_create_statement(lead, title="Sample public statement")
+    do_save_text(lead, statement, "en", title="Sample public statement", body="Published.")
+    do_open(lead, statement, signature_deadline=None)
+    do_close(lead, statement)
+    return do_publish(lead, statement, public_page=True)
+
+
+def _response(cast: Cast) -> Any:
+    """An active emergency grant on the sample case (its need to know follows the case's), with
+    one disbursement, recorded by A's admin."""
+    from datetime import date
+    from decimal import Decimal
+
+    from salama.responses.actions import do_add_step, do_create_response
+    from salama.responses.models import Response
+
+    existing = Response.objects.filter(organization=cast.org_a, status="active", kind="emergency_grant").first()
+    if existing is not None:
+        return existing
+    admin = cast.membership("a_admin")
+    response = do_create_response(admin, _case(cast), kind="emergency_grant", status="active")
+    do_add_step(admin, response, kind="disbursement", occurred_on=date(2024, 5, 2), amount=Decimal("500"))
+    return response
+
+
+def _lesson(cast: Cast) -> Any:
+    """A lesson of org A, from a closed accompaniment on the sample case (not shared)."""
+    from salama.responses.actions import do_close_response, do_create_response
+    from salama.responses.models import Lesson
+
+    existing = Lesson.objects.filter(organization=cast.org_a).first()
+    if existing is not None:
+        return existing
+    admin = cast.membership("a_admin")
+    response = do_create_response(admin, _case(cast), kind="accompaniment")
+    return do_close_response(
+        admin, response, status="completed", outcome="achieved", what_worked="Visible presence", what_did_not_work="-"
+    )
+
+
+def _referral(cast: Cast) -> Any:
+    """A draft referral of the sample case to the UN Special Rapporteur (no consent: a draft)."""
+    from salama.directory.models import ProtectionActor
+    from salama.referrals.actions import do_create_referral
+    from salama.referrals.models import Referral
+
+    existing = Referral.objects.filter(organization=cast.org_a).first()
+    if existing is not None:
+        return existing
+    actor, _created = ProtectionActor.objects.get_or_create(
+        slug="un-sr-hrd", defaults={"name": "UN Special Rapporteur on human rights defenders", "kind": "mechanism"}
+    )
+    case = _case(cast)
+    return do_create_referral(cast.membership("a_admin"), case, to=actor, defenders=case.defenders.all())
+
+
 CASE_TEAM = frozenset({"a_caseworker_team"})
 
 
@@ -394,6 +480,14 @@ SAMPLES: dict[str, Callable[[Cast], Any]] = {
     "schedule_id": lambda cast: _schedule(cast).pk,
     "emergency_id": lambda cast: _emergency(cast).pk,
     "mail_number": lambda cast: 0,  # the demo mailbox's first message (see mailbox_fixtures)
+    "response_id": lambda cast: _response(cast).pk,
+    "step_id": lambda cast: _response(cast).steps.get().pk,
+    "lesson_id": lambda cast: _lesson(cast).pk,
+    "actor_slug": lambda cast: _protection_actor(cast),
+    "statement_id": lambda cast: _statement(cast).pk,
+    "public_statement_id": lambda cast: _public_statement(cast).pk,
+    "referral_id": lambda cast: _referral(cast).pk,
+    "doc_kind": lambda cast: "un_sr_communication",
 }
 
 

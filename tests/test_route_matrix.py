@@ -28,6 +28,10 @@ NEED_TO_KNOW_PARAMS = frozenset(
 )
 # Risk assessments and protection plans hang off the sample defender: the same need to know.
 NEED_TO_KNOW_PARAMS |= {"assessment_id", "plan_id", "measure_id"}
+# Responses and their steps hang off the sample case.
+NEED_TO_KNOW_PARAMS |= {"response_id", "step_id"}
+# Referrals hang off the sample case.
+NEED_TO_KNOW_PARAMS |= {"referral_id"}
 ACTORS = [None, *(f"{org}_{role}" for org in "ab" for role in ROLES), "outsider", "operator"]
 
 
@@ -209,6 +213,32 @@ API_BODIES = {
     "add_protection_measure": {"title": "Another measure"},
     "update_protection_measure": {"status": "done"},
     "reveal_protection_plan": {},
+    # directory: needs and answers in, ranked suggestions out (a read; nothing is written)
+    "suggest_referrals": {"needs": ["respite_abroad"], "in_exile": False},
+    # joint statements: the sample is A's draft, so workflow steps past the gate answer 400 with the reason
+    "create_statement": {"title": "New statement"},
+    "put_statement_text": {"title": "Sample statement", "body": "Changed"},
+    "invite_to_statement": {"organizations": ["org-b"]},
+    "open_statement": {"signature_deadline": "2024-01-01T00:00:00Z"},  # in the past: 400 past the gate
+    "sign_statement": {"display_name": "Org A"},  # the drafter cannot sign its own: 400 past the gate
+    "decline_statement": {},
+    "close_statement": {},
+    "publish_statement": {"public_page": True},
+    # responses: the sample is an active grant on the sample case
+    "create_response": {"kind": "advocacy"},
+    "update_response": {"cost_currency": "EUR"},
+    "save_response_details": {"purpose": "medical"},
+    "add_response_step": {"kind": "disbursement", "occurred_on": "2024-06-01", "amount": "100"},
+    "change_response_status": {"status": "planned"},
+    "close_response": {"status": "completed", "outcome": "achieved", "what_worked": "x", "what_did_not_work": "y"},
+    "reveal_response": {"fields": ["outcome_notes"]},
+    # referrals: the sample is a draft without consent, so sending answers 400 with the reason
+    "create_referral": {"actor": "no-such-actor"},  # 400 for an allowed caller, past the gate
+    "update_referral": {"reference_number": "UA/COL 1/2026"},
+    "change_referral_status": {"status": "sent"},
+    "record_referral_reply": {"reply": "Received."},  # a draft has no reply: 400 past the gate
+    "record_referral_outcome": {"outcome": "withdrawn"},
+    "reveal_referral": {"fields": ["reply"]},
 }
 
 

@@ -24,7 +24,8 @@ class PageNumberPagination(PaginationBase):
     def paginate_queryset(self, queryset: QuerySet, pagination: Input, request: HttpRequest, **params: Any) -> Any:
         offset = (pagination.page - 1) * pagination.page_size
         count = self._items_count(queryset)
-        items = list(queryset[offset : offset + pagination.page_size])
+        # A page past the end is empty; slicing there could overflow the database's integers.
+        items = list(queryset[offset : offset + pagination.page_size]) if offset < count else []
         next_url = None
         if offset + pagination.page_size < count:
             query = request.GET.copy()

@@ -92,17 +92,22 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 from salama.accounts.api import router as accounts_router  # noqa: E402
 from salama.alerts.api import router as alerts_router  # noqa: E402
+from salama.analytics.api import router as analytics_router  # noqa: E402
 from salama.audiences.api import router as audiences_router  # noqa: E402
 from salama.audit.api import router as audit_router  # noqa: E402
 from salama.cases.api import router as cases_router  # noqa: E402
 from salama.defenders.api import router as defenders_router  # noqa: E402
+from salama.directory.api import router as directory_router  # noqa: E402
 from salama.evidence.api import router as evidence_router  # noqa: E402
 from salama.incidents.api import router as incidents_router  # noqa: E402
 from salama.orgs.api import router as orgs_router  # noqa: E402
+from salama.referrals.api import router as referrals_router  # noqa: E402
+from salama.responses.api import router as responses_router  # noqa: E402
 from salama.risk.api import router as risk_router  # noqa: E402
 from salama.safety.api import router as safety_router  # noqa: E402
 from salama.safety.board_api import router as safety_board_router  # noqa: E402
 from salama.sharing.api import router as sharing_router  # noqa: E402
+from salama.statements.api import router as statements_router  # noqa: E402
 from salama.vocab.api import router as vocab_router  # noqa: E402
 
 api.add_router("/", accounts_router)
@@ -119,3 +124,8 @@ api.add_router("/", alerts_router)
 api.add_router("/", risk_router)
 api.add_router("/", safety_router)
 api.add_router("/", safety_board_router)
+api.add_router("/", directory_router)
+api.add_router("/", referrals_router)
+api.add_router("/", responses_router)
+api.add_router("/", statements_router)
+api.add_router("/", analytics_router)

@@ -129,6 +129,34 @@ ACTIONS: dict[str, Promise] = {
     "safety.resolved": _("Emergency resolved"),
     "safety.sos_cancelled": _("SOS cancelled"),
     "safety.location_revealed": _("Emergency location revealed"),
+    "directory.actor_created": _("Directory entry added"),
+    "directory.actor_updated": _("Directory entry changed"),
+    "directory.loaded": _("Shipped directory data loaded"),
+    "response.created": _("Response recorded"),
+    "response.updated": _("Response changed"),
+    "response.status_changed": _("Response status changed"),
+    "response.detail_changed": _("Response details changed"),
+    "response.step_added": _("Response step recorded"),
+    "response.step_removed": _("Response step removed"),
+    "response.closed": _("Response closed with its lessons"),
+    "response.revealed": _("Response's protected details revealed"),
+    "lesson.sharing_changed": _("Lesson shared with the network, or no longer"),
+    "referral.created": _("Referral created"),
+    "referral.updated": _("Referral changed"),
+    "referral.status_changed": _("Referral status changed"),
+    "referral.reply_recorded": _("Reply to a referral recorded"),
+    "referral.outcome_recorded": _("Outcome of a referral recorded"),
+    "referral.revealed": _("Referral's protected details revealed"),
+    "referral.document_downloaded": _("Submission draft downloaded"),
+    "referral.decryption_failed": _("Referral could not be decrypted"),
+    "statement.created": _("Joint statement drafted"),
+    "statement.updated": _("Joint statement settings changed"),
+    "statement.text_saved": _("Joint statement text saved"),
+    "statement.invited": _("Organisation invited to sign a joint statement"),
+    "statement.status_changed": _("Joint statement status changed"),
+    "statement.signed": _("Joint statement signed"),
+    "statement.signature_confirmed": _("Signature confirmed on a changed joint statement"),
+    "statement.declined": _("Invitation to sign a joint statement declined"),
 }
 
 # Recorded without an organisation (a person's own account, across all their organisations), so
@@ -147,9 +175,13 @@ PLATFORM_ACTIONS = frozenset(
         "signin.failed",
         # a forged or expired check-in link or a wrong code names no organisation
         "safety.checkin_refused",
+        # the directory is shared reference data, the same for every organisation
+        "directory.actor_created",
+        "directory.actor_updated",
+        "directory.loaded",
     }
 )
-PLATFORM_TARGET_TYPES = frozenset({"second_factor", "session"})
+PLATFORM_TARGET_TYPES = frozenset({"second_factor", "session", "protection_actor"})
 
 TARGET_TYPES: dict[str, Promise] = {
     "organization": _("Organisation"),
@@ -172,6 +204,11 @@ TARGET_TYPES: dict[str, Promise] = {
     "suppression": _("Suppressed address"),
     "risk_assessment": _("Risk assessment"),
     "protection_plan": _("Protection plan"),
+    "protection_actor": _("Directory entry"),
+    "response": _("Response"),
+    "lesson": _("Lesson"),
+    "referral": _("Referral"),
+    "statement": _("Joint statement"),
 }
 
 

@@ -60,6 +60,21 @@ def describe(event: TimelineEvent) -> str:
         return _("%(who)s completed a risk assessment: the level is %(level)s.") % values
     if event.kind.startswith("safety."):
         return _safety_line(event, values)
+    if event.kind.startswith("response."):
+        # Imported late: responses depend on cases, not the other way round.
+        from salama.responses.timeline import describe_response
+
+        return describe_response(event, values)
+    if event.kind.startswith("statement."):
+        # Imported late: statements depend on cases, not the other way round.
+        from salama.statements.timeline import describe_statement
+
+        return describe_statement(event, values)
+    if event.kind.startswith("referral."):
+        # Imported late: referrals depend on cases, not the other way round.
+        from salama.referrals.timeline import describe_referral
+
+        return describe_referral(event, values)
     simple = {
         "note.added": _("%(who)s added a note."),
         "incident.recorded": _("%(who)s recorded an incident."),

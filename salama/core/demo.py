@@ -156,6 +156,15 @@ def load_demo_network() -> list[DemoLogin]:
     from salama.safety.demo import load_demo_safety
 
     load_demo_safety()
+    from salama.statements.demo import load_demo_statements
+
+    load_demo_statements()
+    from salama.responses.demo import load_demo_responses
+
+    load_demo_responses()
+    from salama.referrals.demo import load_demo_referrals
+
+    load_demo_referrals()
     return logins
 
 

@@ -91,6 +91,29 @@ PERMISSIONS: dict[str, Permission] = {
         Permission("risk.view", ALL_ROLES, _("Your role cannot see risk assessments or protection plans.")),
         Permission("risk.edit", EDITORS, _("Viewers cannot change risk assessments or protection plans.")),
         Permission("risk.reveal", EDITORS, _("Viewers cannot reveal the protected text of assessments or plans.")),
+        # Responses on a case follow the case's need to know; the donor view shows only
+        # de-identified aggregates, to members of an organisation of the donor kind.
+        # Referrals follow their case's need to know; revealing what was sent, the reply or a
+        # generated draft (they hold defenders' details) also needs cases.reveal.
+        Permission("referrals.view", ALL_ROLES, _("Your role cannot see referrals.")),
+        Permission("referrals.edit", EDITORS, _("Viewers cannot create or change referrals.")),
+        # The directory of protection actors is shared reference data every member reads; only
+        # platform operators change it (checked on the account, like vocabularies), so no role
+        # of an organisation holds directory.edit.
+        Permission("directory.view", ALL_ROLES, _("Your role cannot see the protection directory.")),
+        Permission("directory.edit", frozenset(), _("Only platform operators can change the directory.")),
+        Permission("responses.view", ALL_ROLES, _("Your role cannot see responses.")),
+        Permission("responses.edit", EDITORS, _("Viewers cannot record or change responses.")),
+        Permission("donor.view", ALL_ROLES, _("Your role cannot see the donor view.")),
+        # Joint statements: editors draft; signing commits the organisation's name in public,
+        # so signing, and opening, closing and publishing one's own statement, is for leads.
+        Permission("statements.view", ALL_ROLES, _("Your role cannot see joint statements.")),
+        Permission("statements.edit", EDITORS, _("Viewers cannot draft or change joint statements.")),
+        Permission(
+            "statements.sign",
+            LEADS,
+            _("Only admins and coordinators can sign, open, close or publish a statement for the organisation."),
+        ),
     ]
 }
 
@@ -200,9 +223,14 @@ ROUTE_POLICIES: dict[str, Policy] = {
     # vocabularies are shared reference data, the same for everyone
     "vocab:list": SIGNED_IN,
     "vocab:detail": SIGNED_IN,
+    # the protection directory: shared reference data, the same for everyone
+    "directory:list": SIGNED_IN,
+    "directory:detail": SIGNED_IN,
     # platform operator
     "orgs:operator": OPERATOR,
     "orgs:operator_create": OPERATOR,
+    "directory:create": OPERATOR,
+    "directory:edit": OPERATOR,
     # organisation members
     "orgs:home": org("org.view"),
     "orgs:settings": org("org.edit"),
@@ -246,6 +274,8 @@ ROUTE_POLICIES: dict[str, Policy] = {
     "cases:note_add": org("cases.edit"),
     "cases:reveal": org("cases.reveal"),
     "cases:delete": org("cases.delete"),
+    # referral suggestions follow the case's need to know (salama.cases.access)
+    "directory:suggestions": org("directory.view"),
     # incidents follow their case (need to know through the case team)
     "incidents:list": org("cases.view"),  # lists only incidents of the cases the member may see
     "incidents:create": org("cases.edit"),
@@ -374,6 +404,58 @@ ROUTE_POLICIES: dict[str, Policy] = {
     "safety:code": PUBLIC,
     "safety:sos": PUBLIC,
     "safety:sos_cancel": PUBLIC,
+    # referrals follow their case's need to know; a submission draft holds the defenders'
+    # details, so downloading one needs the reveal permission (and is audited)
+    "referrals:list": org("referrals.view"),  # lists only referrals of the cases the member may see
+    "referrals:case_list": org("referrals.view"),
+    "referrals:create": org("referrals.edit"),
+    "referrals:detail": org("referrals.view"),
+    "referrals:edit": org("referrals.edit"),
+    "referrals:status": org("referrals.edit"),
+    "referrals:reply": org("referrals.edit"),
+    "referrals:outcome": org("referrals.edit"),
+    "referrals:reveal": org("cases.reveal"),
+    "referrals:document": org("referrals.view"),  # what is missing; names no defender
+    "referrals:document_download": org("cases.reveal"),
+    # joint statements (salama.statements.access decides who reads one): the drafting
+    # organisation's own, and other organisations' once open, if invited or open to the network;
+    # a signer never sees the linked case. Open, invite, close, publish and withdraw are the
+    # drafter's leads' (checked again in salama.statements.actions); signing is a signer's leads'
+    "statements:list": org("statements.view"),
+    "statements:create": org("statements.edit"),
+    "statements:detail": org("statements.view"),
+    "statements:edit": org("statements.edit"),
+    "statements:text": org("statements.edit"),
+    "statements:invite": org("statements.sign"),
+    "statements:open": org("statements.sign"),
+    "statements:sign": org("statements.sign"),
+    "statements:decline": org("statements.sign"),
+    "statements:close": org("statements.sign"),
+    "statements:publish": org("statements.sign"),
+    "statements:withdraw": org("statements.sign"),
+    "statements:download_text": org("statements.view"),
+    "statements:download_html": org("statements.view"),
+    # the public page of a statement its drafter published and chose to show publicly: only
+    # the final text and the signatories' chosen names (salama.statements.access.public_statement);
+    # a draft, an open, closed or withdrawn statement, or one published without a public page
+    # is the plain 404, the same as an id that does not exist
+    "statements:public": PUBLIC,
+    # responses follow their case's need to know; lessons are de-identified and read by the
+    # organisation (its own, and those shared with the network); sharing one is for leads
+    # (checked in salama.responses.actions); the donor view shows aggregates only
+    "responses:list": org("responses.view"),  # lists only responses on cases the member may see
+    "responses:create": org("responses.edit"),
+    "responses:detail": org("responses.view"),
+    "responses:edit": org("responses.edit"),
+    "responses:details": org("responses.edit"),
+    "responses:status": org("responses.edit"),
+    "responses:step_add": org("responses.edit"),
+    "responses:step_remove": org("responses.edit"),
+    "responses:close": org("responses.edit"),
+    "responses:reveal": org("cases.reveal"),
+    "responses:lessons": org("responses.view"),
+    "responses:lesson_share": org("responses.edit"),
+    "responses:donor": org("donor.view"),
 }
 
 # Public routes whose answer is the same for every caller and may be kept by browsers and
