@@ -147,7 +147,7 @@ class FollowUpIn(Schema):
     kind: Literal["further", "stop"]
 
 
-class PublishIn(Schema):
+class AlertPublishIn(Schema):
     second_factor_code: str = Field(
         min_length=1, max_length=64, description="A current authenticator code, or an unused backup code, of yours."
     )
@@ -308,7 +308,7 @@ def approve_alert(request: HttpRequest, org_slug: str, alert_id: UUID):  # type:
 
 @router.post(ONE + "/publish", response={200: AlertOut, **ERRORS})
 @requires("alerts.publish")
-def publish_alert(request: HttpRequest, org_slug: str, alert_id: UUID, payload: PublishIn):  # type: ignore[no-untyped-def]
+def publish_alert(request: HttpRequest, org_slug: str, alert_id: UUID, payload: AlertPublishIn):  # type: ignore[no-untyped-def]
     """Needs a fresh second factor in the body; sends the alert at once."""
     alert = _alert(request, alert_id)
     if match_token(request.user, payload.second_factor_code.strip()) is None:

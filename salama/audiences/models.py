@@ -28,13 +28,16 @@ class Channel(models.TextChoices):
 class Subscriber(EncryptedModel):
     """Someone on an organisation's list: the organisation that runs the list owns the row."""
 
-    class Kind(models.TextChoices):
+    class SubscriberKind(models.TextChoices):
         MEMBER = "member", _("Member of a network organisation")
         PARTNER = "partner", _("Partner organisation")
         ACTIVIST = "activist", _("Activist")
         DIPLOMAT = "diplomat", _("Diplomat")
         JOURNALIST = "journalist", _("Journalist")
         OTHER = "other", _("Other")
+
+    # The API document names an enum by its class: SubscriberKind, not one more "Kind".
+    Kind = SubscriberKind
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.ACTIVIST)
     display_name = EncryptedTextField(_("name"))

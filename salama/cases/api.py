@@ -94,7 +94,7 @@ class CaseFiltersIn(Schema):
     sort: Literal["opened", "-opened", "priority", "-priority", "status", "-status"] = "-opened"
 
 
-class StatusIn(Schema):
+class CaseStatusIn(Schema):
     status: Case.Status
     closed_reason: Case.ClosedReason | Literal[""] = ""
 
@@ -116,7 +116,7 @@ class NoteIn(Schema):
 RevealName = Literal["summary", "notes"]
 
 
-class RevealIn(Schema):
+class CaseRevealIn(Schema):
     fields: list[RevealName] = Field(
         default_factory=lambda: list[RevealName](["summary", "notes"]),
         min_length=1,
@@ -124,7 +124,7 @@ class RevealIn(Schema):
     )
 
 
-class RevealOut(Schema):
+class CaseRevealOut(Schema):
     summary: str | None = None
     notes: dict[str, str] | None = None
 
@@ -212,7 +212,7 @@ def update_case(request: HttpRequest, org_slug: str, case_id: UUID, payload: Cas
 
 @router.post("/organizations/{org_slug}/cases/{case_id}/status", response={200: CaseOut, **ERRORS})
 @requires("cases.edit")
-def change_case_status(request: HttpRequest, org_slug: str, case_id: UUID, payload: StatusIn):  # type: ignore[no-untyped-def]
+def change_case_status(request: HttpRequest, org_slug: str, case_id: UUID, payload: CaseStatusIn):  # type: ignore[no-untyped-def]
     case = _case(request, case_id)
     actions.do_change_status(_me(request), case, payload.status, payload.closed_reason)
     return _case(request, case_id)
@@ -251,9 +251,9 @@ def add_case_note(request: HttpRequest, org_slug: str, case_id: UUID, payload: N
     return Status(201, note)
 
 
-@router.post("/organizations/{org_slug}/cases/{case_id}/reveal", response={200: RevealOut, **ERRORS})
+@router.post("/organizations/{org_slug}/cases/{case_id}/reveal", response={200: CaseRevealOut, **ERRORS})
 @requires("cases.reveal")
-def reveal_case(request: HttpRequest, org_slug: str, case_id: UUID, payload: RevealIn):  # type: ignore[no-untyped-def]
+def reveal_case(request: HttpRequest, org_slug: str, case_id: UUID, payload: CaseRevealIn):  # type: ignore[no-untyped-def]
     """Audited: the entry names what was revealed, never the values."""
     case = _case(request, case_id)
     names = actions.do_reveal(_me(request), case, payload.fields)

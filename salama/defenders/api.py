@@ -100,7 +100,7 @@ class DefenderFiltersIn(Schema):
     q: str = Field("", max_length=200, description="Part of the public name.")
 
 
-class RevealIn(Schema):
+class DefenderRevealIn(Schema):
     fields: list[str] = Field(
         default_factory=lambda: list(ENCRYPTED_FIELDS), description="Protected fields to reveal; all by default."
     )
@@ -193,7 +193,7 @@ def delete_defender(request: HttpRequest, org_slug: str, defender_id: UUID):  # 
 
 @router.post("/organizations/{org_slug}/defenders/{defender_id}/reveal", response={200: dict[str, Any], **ERRORS})
 @requires("defenders.reveal")
-def reveal_defender(request: HttpRequest, org_slug: str, defender_id: UUID, payload: RevealIn):  # type: ignore[no-untyped-def]
+def reveal_defender(request: HttpRequest, org_slug: str, defender_id: UUID, payload: DefenderRevealIn):  # type: ignore[no-untyped-def]
     """Audited: the entry names the fields revealed, never their values."""
     defender = access_defender(_me(request), defender_id)
     unknown = sorted(set(payload.fields) - set(ENCRYPTED_FIELDS))

@@ -16,10 +16,13 @@ from salama.core.encryption import EncryptedJSONField, EncryptedModel, Encrypted
 
 
 class Defender(EncryptedModel):
-    class Kind(models.TextChoices):
+    class DefenderKind(models.TextChoices):
         INDIVIDUAL = "individual", _("Individual")
         COMMUNITY = "community", _("Community")
         ORGANISATION = "organisation", _("Organisation or collective")
+
+    # The API document names an enum by its class: DefenderKind, not one more "Kind".
+    Kind = DefenderKind
 
     class Gender(models.TextChoices):
         WOMAN = "woman", _("Woman")

@@ -36,7 +36,7 @@ Need = Literal[
 ]
 
 
-class SourceOut(Schema):
+class ActorSourceOut(Schema):
     url: str
     title: str
     checked_on: str
@@ -56,7 +56,7 @@ class ActorOut(Schema):
     how_to_reach: str
     website: str
     eligibility: list[dict[str, Any]] = Field(description="Structured rules; see docs/directory.md for the vocabulary.")
-    sources: list[SourceOut]
+    sources: list[ActorSourceOut]
     organization: str | None = Field(description="The member organisation's short name, when the actor is one.")
     active: bool
     notes: str

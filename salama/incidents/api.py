@@ -107,7 +107,7 @@ class PerpetratorOut(Schema):
     named: bool = Field(description="Whether a named actor is recorded (revealed on request).")
 
 
-class SourceOut(Schema):
+class IncidentSourceOut(Schema):
     kind: Source.Kind
     reliability: str
 
@@ -125,7 +125,7 @@ class IncidentOut(Schema):
     acts: list[ActOut]
     victims: list[dict[str, Any]]
     perpetrators: list[PerpetratorOut]
-    sources: list[SourceOut]
+    sources: list[IncidentSourceOut]
     protected_set: dict[str, bool] = Field(description="Which protected fields hold a value.")
     created_at: datetime
     updated_at: datetime
@@ -185,7 +185,7 @@ class IncidentFiltersIn(Schema):
     date_to: date | None = None
 
 
-class RevealIn(Schema):
+class IncidentRevealIn(Schema):
     fields: list[str] = Field(
         default_factory=lambda: list(actions.REVEALABLE), description="Protected details to reveal; all by default."
     )
@@ -305,7 +305,7 @@ def delete_incident(request: HttpRequest, org_slug: str, incident_id: UUID):  # 
 
 @router.post("/organizations/{org_slug}/incidents/{incident_id}/reveal", response={200: dict[str, Any], **ERRORS})
 @requires("cases.reveal")
-def reveal_incident(request: HttpRequest, org_slug: str, incident_id: UUID, payload: RevealIn):  # type: ignore[no-untyped-def]
+def reveal_incident(request: HttpRequest, org_slug: str, incident_id: UUID, payload: IncidentRevealIn):  # type: ignore[no-untyped-def]
     """Audited: the entry names what was revealed, never the values. Row details come back in
     the order of the rows."""
     me = _me(request)

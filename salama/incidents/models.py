@@ -155,13 +155,16 @@ class Perpetrator(EncryptedModel):
 
 
 class Source(EncryptedModel):
-    class Kind(models.TextChoices):
+    class SourceKind(models.TextChoices):
         VICTIM = "victim", _("Victim")
         WITNESS = "witness", _("Witness")
         MEDIA = "media", _("Media")
         ORGANISATION = "organisation", _("Organisation")
         OFFICIAL_DOCUMENT = "official_document", _("Official document")
         OTHER = "other", _("Other")
+
+    # The API document names an enum by its class: SourceKind, not one more "Kind".
+    Kind = SourceKind
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="sources")
     kind = models.CharField(_("kind of source"), max_length=20, choices=Kind.choices)

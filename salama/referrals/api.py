@@ -129,7 +129,7 @@ class ReferralFiltersIn(Schema):
     overdue: bool = False
 
 
-class StatusIn(Schema):
+class ReferralStatusIn(Schema):
     status: ReferralStatus
     sent_on: date | None = Field(None, description="When sending: today by default.")
     channel: ReferralChannel | Literal[""] = ""
@@ -145,7 +145,7 @@ class OutcomeIn(Schema):
     notes: str = Field("", max_length=20_000)
 
 
-class RevealIn(Schema):
+class ReferralRevealIn(Schema):
     fields: list[RevealName] = Field(min_length=1)
 
 
@@ -232,7 +232,7 @@ def update_referral(request: HttpRequest, org_slug: str, referral_id: UUID, payl
 
 @router.post("/organizations/{org_slug}/referrals/{referral_id}/status", response={200: ReferralOut, **ERRORS})
 @requires("referrals.edit")
-def change_referral_status(request: HttpRequest, org_slug: str, referral_id: UUID, payload: StatusIn):  # type: ignore[no-untyped-def]
+def change_referral_status(request: HttpRequest, org_slug: str, referral_id: UUID, payload: ReferralStatusIn):  # type: ignore[no-untyped-def]
     referral = _referral(request, referral_id)
     actions.do_change_status(_me(request), referral, payload.status, sent_on=payload.sent_on, channel=payload.channel)
     return _referral(request, referral_id)
@@ -258,7 +258,7 @@ def record_referral_outcome(request: HttpRequest, org_slug: str, referral_id: UU
     "/organizations/{org_slug}/referrals/{referral_id}/reveal", response={200: dict[str, str], 409: ErrorOut, **ERRORS}
 )
 @requires("cases.reveal")
-def reveal_referral(request: HttpRequest, org_slug: str, referral_id: UUID, payload: RevealIn):  # type: ignore[no-untyped-def]
+def reveal_referral(request: HttpRequest, org_slug: str, referral_id: UUID, payload: ReferralRevealIn):  # type: ignore[no-untyped-def]
     """Audited: the entry names what was revealed, never the values."""
     referral = _referral(request, referral_id)
     names = actions.do_reveal(_me(request), referral, payload.fields)

@@ -38,7 +38,7 @@ from .models import DETAIL_MODELS, Kind, Lesson, Outcome, Response, ResponseStep
 router = Router(tags=["responses"])
 
 
-class StepOut(Schema):
+class ResponseStepOut(Schema):
     id: UUID
     kind: str
     occurred_on: date
@@ -75,7 +75,7 @@ class ResponseOut(Schema):
     referral: UUID | None
     details: dict[str, Any] = Field(description="Public details of the kind; ids for linked records.")
     protected_recorded: list[str] = Field(description="Protected details that hold a value; see reveal_response.")
-    steps: list[StepOut]
+    steps: list[ResponseStepOut]
     lesson: int | None
     created_at: datetime
     updated_at: datetime
@@ -163,7 +163,7 @@ class ResponsePatch(Schema):
     referral: UUID | None = None
 
 
-class StatusIn(Schema):
+class ResponseStatusIn(Schema):
     status: Literal["planned", "active"]
 
 
@@ -233,7 +233,7 @@ class ResponseFiltersIn(Schema):
     overdue_reports: bool = False
 
 
-class RevealIn(Schema):
+class ResponseRevealIn(Schema):
     fields: list[str] = Field(
         min_length=1, max_length=20, description="outcome_notes, step_notes, or names of protected details."
     )
@@ -419,7 +419,7 @@ def _querydict(data: dict[str, Any]) -> Any:
     return query
 
 
-@router.post("/organizations/{org_slug}/responses/{response_id}/steps", response={201: StepOut, **ERRORS})
+@router.post("/organizations/{org_slug}/responses/{response_id}/steps", response={201: ResponseStepOut, **ERRORS})
 @requires("responses.edit")
 def add_response_step(request: HttpRequest, org_slug: str, response_id: UUID, payload: StepIn):  # type: ignore[no-untyped-def]
     """Which step kinds and fields a response takes depends on its kind; others are refused."""
@@ -433,7 +433,7 @@ def add_response_step(request: HttpRequest, org_slug: str, response_id: UUID, pa
 
 @router.post("/organizations/{org_slug}/responses/{response_id}/status", response={200: ResponseOut, **ERRORS})
 @requires("responses.edit")
-def change_response_status(request: HttpRequest, org_slug: str, response_id: UUID, payload: StatusIn):  # type: ignore[no-untyped-def]
+def change_response_status(request: HttpRequest, org_slug: str, response_id: UUID, payload: ResponseStatusIn):  # type: ignore[no-untyped-def]
     actions.do_change_status(_me(request), _response(request, response_id), payload.status)
     return _response(request, response_id)
 
@@ -448,7 +448,7 @@ def close_response(request: HttpRequest, org_slug: str, response_id: UUID, paylo
 
 @router.post("/organizations/{org_slug}/responses/{response_id}/reveal", response={200: dict[str, Any], **ERRORS})
 @requires("cases.reveal")
-def reveal_response(request: HttpRequest, org_slug: str, response_id: UUID, payload: RevealIn):  # type: ignore[no-untyped-def]
+def reveal_response(request: HttpRequest, org_slug: str, response_id: UUID, payload: ResponseRevealIn):  # type: ignore[no-untyped-def]
     """Audited: the entry names what was revealed, never the values."""
     response = _response(request, response_id)
     names = actions.do_reveal(_me(request), response, payload.fields)

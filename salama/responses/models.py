@@ -26,7 +26,7 @@ from django_countries.fields import CountryField
 from salama.core.encryption import EncryptedJSONField, EncryptedModel, EncryptedTextField
 
 
-class Kind(models.TextChoices):
+class ResponseKind(models.TextChoices):
     EMERGENCY_GRANT = "emergency_grant", _("Emergency grant")
     RELOCATION = "relocation", _("Temporary relocation")
     ACCOMPANIMENT = "accompaniment", _("Protective accompaniment")
@@ -34,6 +34,10 @@ class Kind(models.TextChoices):
     MEDICAL_PSYCHOSOCIAL = "medical_psychosocial", _("Medical and psychosocial support")
     DIPLOMATIC_ACTION = "diplomatic_action", _("Diplomatic action")
     ADVOCACY = "advocacy", _("Advocacy")
+
+
+# The API document names an enum by its class: ResponseKind, not one more "Kind".
+Kind = ResponseKind
 
 
 class Outcome(models.TextChoices):
@@ -49,11 +53,14 @@ DID_NOT_WORK = frozenset({Outcome.NOT_ACHIEVED})
 
 
 class Response(EncryptedModel):
-    class Status(models.TextChoices):
+    class ResponseStatus(models.TextChoices):
         PLANNED = "planned", _("Planned")
         ACTIVE = "active", _("Active")
         COMPLETED = "completed", _("Completed")
         CANCELLED = "cancelled", _("Cancelled")
+
+    # The API document names an enum by its class: ResponseStatus, not one more "Status".
+    Status = ResponseStatus
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="responses", verbose_name=_("case"))
     defenders = models.ManyToManyField(
@@ -258,7 +265,7 @@ DETAIL_MODELS: dict[str, type[ResponseDetail]] = {
 class ResponseStep(EncryptedModel):
     """A dated row of a response: which kinds a response may have is `STEP_KINDS`."""
 
-    class Kind(models.TextChoices):
+    class StepKind(models.TextChoices):
         DISBURSEMENT = "disbursement", _("Disbursement")
         PHYSICAL_ACCOMPANIMENT = "physical_accompaniment", _("Physical accompaniment")
         VISIT = "visit", _("Visit")
@@ -270,6 +277,9 @@ class ResponseStep(EncryptedModel):
         PUBLIC_STATEMENT = "public_statement", _("Public statement")
         FAST_TRACK_VISA = "fast_track_visa", _("Fast-track visa request")
         LOBBYING_MEETING = "lobbying_meeting", _("Lobbying meeting")
+
+    # The API document names an enum by its class: StepKind, not one more "Kind".
+    Kind = StepKind
 
     class Method(models.TextChoices):
         BANK_TRANSFER = "bank_transfer", _("Bank transfer")

@@ -232,7 +232,7 @@ class AssessmentFiltersIn(Schema):
 RevealPart = Literal["assessment", "threats", "vulnerabilities", "capacities"]
 
 
-class RevealIn(Schema):
+class RiskRevealIn(Schema):
     parts: list[RevealPart] = Field(
         default_factory=lambda: list[RevealPart](["assessment", "threats", "vulnerabilities", "capacities"]),
         min_length=1,
@@ -240,7 +240,7 @@ class RevealIn(Schema):
     )
 
 
-class RevealOut(Schema):
+class RiskRevealOut(Schema):
     assessment: dict[str, str] | None = None
     threats: dict[str, dict[str, str]] | None = None
     vulnerabilities: dict[str, str] | None = None
@@ -392,9 +392,9 @@ def get_risk_assessment(request: HttpRequest, org_slug: str, assessment_id: UUID
     return access_assessment(_me(request), assessment_id)
 
 
-@router.post(ONE_ASSESSMENT + "/reveal", response={200: RevealOut, **ERRORS})
+@router.post(ONE_ASSESSMENT + "/reveal", response={200: RiskRevealOut, **ERRORS})
 @requires("risk.reveal")
-def reveal_risk_assessment(request: HttpRequest, org_slug: str, assessment_id: UUID, payload: RevealIn):  # type: ignore[no-untyped-def]
+def reveal_risk_assessment(request: HttpRequest, org_slug: str, assessment_id: UUID, payload: RiskRevealIn):  # type: ignore[no-untyped-def]
     """Audited: the entry names what was revealed, never the values."""
     me = _me(request)
     assessment = access_assessment(me, assessment_id)

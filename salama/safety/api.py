@@ -104,7 +104,7 @@ class ScheduleCreatedOut(Schema):
     credentials: CredentialsOut = Field(description="Shown once: Salama keeps no copy of the codes.")
 
 
-class StepOut(Schema):
+class EscalationStepOut(Schema):
     position: int
     audience: AudienceName
     due_at: datetime
@@ -128,7 +128,7 @@ class EmergencyOut(Schema):
     acknowledged_by: int | None = Field(alias="acknowledged_by_id")
     resolved_at: datetime | None
     alert: UUID | None = Field(alias="alert_id")
-    steps: list[StepOut]
+    steps: list[EscalationStepOut]
 
     @staticmethod
     def resolve_steps(obj: Emergency) -> list[Any]:

@@ -115,7 +115,7 @@ class SignIn(Schema):
     display_name: str = Field("", max_length=200, description="Empty: the organisation's name.")
 
 
-class PublishIn(Schema):
+class StatementPublishIn(Schema):
     public_page: bool = False
     published_on: date | None = None
     published_url: str = Field("", max_length=200)
@@ -271,7 +271,7 @@ def close_statement(request: HttpRequest, org_slug: str, statement_id: UUID):  #
 @router.post(ONE + "/publish", response={200: StatementDetailOut, **ERRORS})
 @requires("statements.sign")
 def publish_statement(  # type: ignore[no-untyped-def]
-    request: HttpRequest, org_slug: str, statement_id: UUID, payload: PublishIn
+    request: HttpRequest, org_slug: str, statement_id: UUID, payload: StatementPublishIn
 ):
     """Publish with the signatories on the current text; `public_page` also shows it at
     /statements/{id}/ without sign-in."""
