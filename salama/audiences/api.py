@@ -42,7 +42,9 @@ from .rules import preview_count
 
 router = Router(tags=["audiences"])
 
-SubscriberKind = Annotated[Subscriber.Kind, WithJsonSchema({"type": "string", "enum": list(Subscriber.Kind.values)})]
+SubscriberKind = Annotated[
+    Subscriber.SubscriberKind, WithJsonSchema({"type": "string", "enum": list(Subscriber.SubscriberKind.values)})
+]
 ChannelName = Annotated[Channel, WithJsonSchema({"type": "string", "enum": list(Channel.values)})]
 ConsentHow = Annotated[
     ContactPoint.ConsentHow, WithJsonSchema({"type": "string", "enum": list(ContactPoint.STAFF_CONSENT)})
@@ -69,7 +71,7 @@ class SubscriberOut(Schema):
 
 
 class SubscriberIn(Schema):
-    kind: SubscriberKind = Subscriber.Kind.ACTIVIST
+    kind: SubscriberKind = Subscriber.SubscriberKind.ACTIVIST
     display_name: str = Field(min_length=1, max_length=200)
     affiliation: str = Field("", max_length=200)
     languages: Codes = Field(default_factory=list, max_length=20, description="Language codes, preferred first.")

@@ -36,7 +36,9 @@ router = Router(tags=["defenders"])
 
 # Inline, not a shared component: OpenAPI components are keyed by class name, and other apps
 # have their own `Kind` and `Scope` (incident sources, sharing grants) that would replace these.
-DefenderKind = Annotated[Defender.Kind, WithJsonSchema({"type": "string", "enum": list(Defender.Kind.values)})]
+DefenderKind = Annotated[
+    Defender.DefenderKind, WithJsonSchema({"type": "string", "enum": list(Defender.DefenderKind.values)})
+]
 ConsentScope = Annotated[Consent.Scope, WithJsonSchema({"type": "string", "enum": list(Consent.Scope.values)})]
 
 Lines = list[Annotated[str, StringConstraints(max_length=MAX_LINE_CHARS)]]
@@ -68,7 +70,7 @@ class DefenderOut(Schema):
 
 
 class DefenderIn(Schema):
-    kind: DefenderKind = Defender.Kind.INDIVIDUAL
+    kind: DefenderKind = Defender.DefenderKind.INDIVIDUAL
     public_name: str = Field(min_length=1, max_length=200)
     sectors: list[str] = Field(default_factory=list, max_length=50, description="Codes from the sectors vocabulary.")
     gender: Defender.Gender = Defender.Gender.UNKNOWN

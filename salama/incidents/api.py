@@ -55,7 +55,7 @@ class PerpetratorIn(Schema):
 
 
 class SourceIn(Schema):
-    kind: Source.Kind
+    kind: Source.SourceKind
     reliability: str = Field(max_length=64, description="A code from the source-reliability vocabulary.")
     description: str = Field("", max_length=5_000)
 
@@ -108,7 +108,7 @@ class PerpetratorOut(Schema):
 
 
 class IncidentSourceOut(Schema):
-    kind: Source.Kind
+    kind: Source.SourceKind
     reliability: str
 
 

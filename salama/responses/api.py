@@ -63,7 +63,7 @@ class ResponseOut(Schema):
     id: UUID
     case: UUID
     kind: Kind
-    status: Response.Status
+    status: Response.ResponseStatus
     outcome: str
     owner: int | None
     defenders: list[UUID]
@@ -229,7 +229,7 @@ class LessonFiltersIn(Schema):
 
 class ResponseFiltersIn(Schema):
     kind: Kind | None = None
-    status: Response.Status | None = None
+    status: Response.ResponseStatus | None = None
     overdue_reports: bool = False
 
 
@@ -287,7 +287,7 @@ class DetailsIn(Schema):
 
 
 class StepIn(Schema):
-    kind: ResponseStep.Kind
+    kind: ResponseStep.StepKind
     occurred_on: date
     counterpart: str = Field("", max_length=200)
     country: str = Field("", max_length=2)
