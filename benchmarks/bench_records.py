@@ -70,10 +70,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+# Shared with the analysis generator: weighted picking and the placeholder data key of bulk rows.
+from salama.analytics.generator import PLACEHOLDER_KEY, Picker, skewed
+
 BATCH = 5_000
 TARGET_MS = 150.0
 SEED = 20261125
-PLACEHOLDER_KEY = "bench-no-key"  # never looked up: the encrypted columns are empty
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -110,28 +112,6 @@ def cast_members() -> Any:
 
 
 # Generation --------------------------------------------------------------------------------------
-
-
-def skewed(items: list[Any], exponent: float = 1.1) -> list[float]:
-    return [1 / (rank**exponent) for rank in range(1, len(items) + 1)]
-
-
-class Picker:
-    """Weighted choice with precomputed cumulative weights (random.choices recomputes them)."""
-
-    def __init__(self, rng: random.Random, items: list[Any], weights: list[float]) -> None:
-        self.rng, self.items = rng, items
-        self.cum = list(_accumulate(weights))
-
-    def __call__(self) -> Any:
-        return self.rng.choices(self.items, cum_weights=self.cum)[0]
-
-
-def _accumulate(weights: list[float]) -> Any:
-    total = 0.0
-    for weight in weights:
-        total += weight
-        yield total
 
 
 def generate(cast: Any, n_cases: int, n_incidents: int) -> dict[str, Any]:

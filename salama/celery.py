@@ -39,6 +39,14 @@ def safety_tick() -> dict[str, int]:
     return tick()
 
 
+@app.task(name="salama.analytics_warning", acks_late=True)
+def analytics_warning() -> dict[str, int]:
+    """Raise the day's early-warning flags and tell their subscribers (salama.analytics)."""
+    from salama.analytics.flagging import run
+
+    return run()
+
+
 @app.task(name="salama.referrals_tick", acks_late=True)
 def referrals_tick() -> dict[str, int]:
     """Remind case teams of overdue replies and referrals that stopped moving (salama.referrals)."""

@@ -416,6 +416,9 @@ SAFETY_GUESS_WINDOW_MINUTES = env_int("SALAMA_SAFETY_GUESS_WINDOW_MINUTES", 15)
 # The donor view hides any count under this many grants ("fewer than 5"), so a small cell
 # cannot point at one defender (salama.responses.donor).
 DONOR_MIN_CELL = env_int("SALAMA_DONOR_MIN_CELL", 5)
+# Analytics exports and the aggregates API hide counts under this many units, and enough others
+# that the hidden ones cannot be worked out from the totals (salama.analytics.suppression).
+SALAMA_ANALYTICS_MIN_CELL = env_int("SALAMA_ANALYTICS_MIN_CELL", 5)
 
 # Logs carry no request bodies and no personal data; see docs/threat-model.md.
 LOGGING = {

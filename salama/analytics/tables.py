@@ -17,6 +17,10 @@ from dataclasses import dataclass, field, replace
 
 INCIDENTS, VICTIMS, ACTS = "incidents", "victims", "acts"
 UNITS = (INCIDENTS, VICTIMS, ACTS)
+# The units the response-effectiveness tables count (salama.analytics.effectiveness); not
+# offered by the analysis of incidents, whose units are UNITS.
+REFERRALS, RESPONSES, FOLLOW_UPS = "referrals", "responses", "follow_ups"
+RESPONSE_UNITS = (REFERRALS, RESPONSES, FOLLOW_UPS)
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ class Table:
     notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        if self.unit not in UNITS:
+        if self.unit not in UNITS and self.unit not in RESPONSE_UNITS:
             raise ValueError(f"unknown unit {self.unit}")
         if len(self.counts) != len(self.rows.keys) or any(len(r) != len(self.columns.keys) for r in self.counts):
             raise ValueError("counts must be rows x columns")

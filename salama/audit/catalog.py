@@ -157,6 +157,10 @@ ACTIONS: dict[str, Promise] = {
     "statement.signed": _("Joint statement signed"),
     "statement.signature_confirmed": _("Signature confirmed on a changed joint statement"),
     "statement.declined": _("Invitation to sign a joint statement declined"),
+    "analytics.sharing_changed": _("Opted in to network-level aggregates, or out"),
+    "analytics.warning_subscribed": _("Subscribed to early-warning flags"),
+    "analytics.warning_unsubscribed": _("Early-warning subscription removed"),
+    "analytics.warning_dismissed": _("Early-warning flag dismissed"),
 }
 
 # Recorded without an organisation (a person's own account, across all their organisations), so

@@ -105,6 +105,13 @@ PERMISSIONS: dict[str, Permission] = {
         Permission("responses.view", ALL_ROLES, _("Your role cannot see responses.")),
         Permission("responses.edit", EDITORS, _("Viewers cannot record or change responses.")),
         Permission("donor.view", ALL_ROLES, _("Your role cannot see the donor view.")),
+        # Analysis shows de-identified counts of the whole organisation's incidents (not only
+        # the member's cases); small cells are suppressed for viewers (salama.analytics).
+        Permission("analytics.view", ALL_ROLES, _("Your role cannot see the analysis.")),
+        Permission("analytics.export", LEADS, _("Only admins and coordinators can export aggregates.")),
+        Permission("analytics.share", MANAGERS, _("Only organisation admins can opt in to network-level aggregates.")),
+        Permission("analytics.subscribe", ALL_ROLES, _("Your role cannot subscribe to early-warning flags.")),
+        Permission("analytics.dismiss", LEADS, _("Only admins and coordinators can dismiss early-warning flags.")),
         # Joint statements: editors draft; signing commits the organisation's name in public,
         # so signing, and opening, closing and publishing one's own statement, is for leads.
         Permission("statements.view", ALL_ROLES, _("Your role cannot see joint statements.")),
@@ -456,6 +463,26 @@ ROUTE_POLICIES: dict[str, Policy] = {
     "responses:lessons": org("responses.view"),
     "responses:lesson_share": org("responses.edit"),
     "responses:donor": org("donor.view"),
+    # analytics: counts of the whole organisation's incidents (de-identified; small cells suppressed
+    # for viewers and at the network level), and opting in to network-level aggregates
+    "analytics:analysis": org("analytics.view"),
+    "analytics:sharing": org("analytics.share"),
+    # analytics: response effectiveness (counts only, small cells suppressed) and its printed report
+    "analytics:responses": org("analytics.view"),
+    "analytics:report_pdf": org("analytics.export"),  # audited as an export
+    # de-identified files of aggregates, small cells suppressed; audited with the parameters, never a count
+    "analytics:export": org("analytics.export"),
+    # early warning (escalation flags are shown only with a defender the member may see) and data quality
+    "analytics:warnings": org("analytics.view"),
+    "analytics:warning_dismiss": org("analytics.dismiss"),
+    "analytics:warning_subscriptions": org("analytics.subscribe"),
+    "analytics:warning_unsubscribe": org("analytics.subscribe"),
+    "analytics:quality": org("analytics.view"),
+    # charts and the map as files (counts only, small cells always suppressed)
+    "analytics:chart_svg": org("analytics.view"),
+    "analytics:chart_png": org("analytics.view"),
+    "analytics:map_svg": org("analytics.view"),
+    "analytics:map_png": org("analytics.view"),
 }
 
 # Public routes whose answer is the same for every caller and may be kept by browsers and

@@ -72,16 +72,16 @@ def missing_consent_reason(defender: Defender, actor: ProtectionActor) -> str:
     if actor.kind == ProtectionActor.Kind.MECHANISM:
         return _(
             "%(defender)s has no consent in force to share their record with the mechanism %(actor)s "
-            "(record a consent \u201cto share the record with a mechanism\u201d naming it)."
+            "(record a consent “to share the record with a mechanism” naming it)."
         ) % {"defender": defender.public_name, "actor": actor.name}
     if actor.organization_id:
         return _(
             "%(defender)s has no consent in force to share their record with %(actor)s "
-            "(record a consent \u201cto share the record with an organisation\u201d for that organisation)."
+            "(record a consent “to share the record with an organisation” for that organisation)."
         ) % {"defender": defender.public_name, "actor": actor.name}
     return _(
         "%(defender)s has no consent in force to share their record with %(actor)s "
-        "(record a consent \u201cto share the record with an organisation\u201d naming it)."
+        "(record a consent “to share the record with an organisation” naming it)."
     ) % {"defender": defender.public_name, "actor": actor.name}
 
 

@@ -1,21 +1,16 @@
 """Write a draft's blocks as DOCX (python-docx) or PDF (fpdf2), in memory.
 
-Arabic is right to left: DOCX paragraphs carry `w:bidi`, and the PDF is shaped with HarfBuzz
-(fpdf2's text shaping) in the vendored Noto Naskh Arabic, with Noto Sans as the fallback for
-Latin text (and the other way round for the other languages).
+Arabic is right to left: DOCX paragraphs carry `w:bidi`, and the PDF is shaped with HarfBuzz in
+the vendored fonts, set up once for every PDF Salama writes (`salama.core.pdf`).
 """
 
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
-from django.conf import settings
+from salama.core.pdf import is_rtl, new_document
 
 from .kinds import Block
-
-FONTS = Path(settings.BASE_DIR) / "static" / "vendor" / "fonts"
-RTL_LANGUAGES = frozenset({"ar"})
 
 
 def _set_rtl(paragraph: object) -> None:
@@ -33,7 +28,7 @@ def docx(blocks: list[Block], language: str) -> bytes:
 
     document = Document()
     document.core_properties.language = language
-    rtl = language in RTL_LANGUAGES
+    rtl = is_rtl(language)
     for style, text in blocks:
         if style == "title":
             paragraph = document.add_heading(text, level=0)
@@ -55,23 +50,9 @@ SIZES = {"title": 16, "h": 13, "li": 11, "p": 11}
 
 
 def pdf(blocks: list[Block], language: str) -> bytes:
-    from fpdf import FPDF
-
-    document = FPDF(format="A4")
-    document.set_auto_page_break(auto=True, margin=18)
-    document.set_margins(18, 18, 18)
-    document.add_font("sans", "", FONTS / "NotoSans-Regular.ttf")
-    document.add_font("sans", "B", FONTS / "NotoSans-Bold.ttf")
-    document.add_font("naskh", "", FONTS / "NotoNaskhArabic-Regular.ttf")
-    document.add_font("naskh", "B", FONTS / "NotoNaskhArabic-Bold.ttf")
-    rtl = language in RTL_LANGUAGES
-    main, fallback = ("naskh", "sans") if rtl else ("sans", "naskh")
-    document.set_fallback_fonts([fallback])
-    # Shaping joins Arabic letters; fpdf2's bidi algorithm orders mixed runs.
-    document.set_text_shaping(True)
-    document.set_lang(language)
+    document, main = new_document(language)
     document.add_page()
-    align = "R" if rtl else "L"
+    align = "R" if is_rtl(language) else "L"
     for style, text in blocks:
         bold = "B" if style in {"title", "h"} else ""
         document.set_font(main, bold, SIZES[style])
