@@ -18,7 +18,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from salama.core.pdf import is_rtl, new_document
+from salama.core.pdf import is_rtl, keep_numbers_in_order, new_document, write_paragraph
 
 from .tables import Table
 
@@ -124,11 +124,11 @@ def quality_lines(organization_id: Any) -> list[str]:
 class _Writer:
     def __init__(self, language: str) -> None:
         self.document, self.font = new_document(language)
-        self.align = "R" if is_rtl(language) else "L"
+        self.language = language
 
     def text(self, text: str, size: int = BODY, bold: bool = False) -> None:
         self.document.set_font(self.font, "B" if bold else "", size)
-        self.document.multi_cell(0, size * 0.55, text, align=self.align, new_x="LMARGIN", new_y="NEXT")
+        write_paragraph(self.document, text, self.language, size)
 
     def heading(self, text: str, size: int = 14) -> None:
         self.document.ln(3)
@@ -146,7 +146,7 @@ class _Writer:
             for values in rows:
                 line = grid.row()
                 for value in values:
-                    line.cell(value)
+                    line.cell(keep_numbers_in_order(value, self.language))
 
     def chart(self, png: bytes) -> None:
         width = self.document.epw

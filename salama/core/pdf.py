@@ -7,8 +7,10 @@ join and mixed runs are ordered by the bidi algorithm. Nothing is fetched at run
 
 from __future__ import annotations
 
+import functools
+import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
@@ -20,15 +22,54 @@ RTL_LANGUAGES = frozenset({"ar"})
 LATIN, ARABIC = "sans", "naskh"
 
 
+# A run of digits joined by separators: a reference (2026-0001), a date (2026-03-14), a time.
+_NUMBER_GROUP = re.compile(r"\d+(?:[-/.:,]\d+)+")
+LEFT_TO_RIGHT_ISOLATE, POP_DIRECTIONAL_ISOLATE = "\u2066", "\u2069"
+
+
 def is_rtl(language: str) -> bool:
     return language in RTL_LANGUAGES
 
 
-def new_document(language: str, *, orientation: str = "portrait") -> tuple[FPDF, str]:
-    """An A4 document with the fonts registered and shaping on, and the family to write in."""
+def keep_numbers_in_order(text: str, language: str) -> str:
+    """Isolate references and dates in right-to-left text so they read as written.
+
+    After Arabic letters the bidi algorithm takes digits for Arabic numbers and a hyphen between
+    them for a neutral, so "2026-0001" would print as "0001-2026". A left-to-right isolate keeps
+    the group whole, as `<bdi>` does on a web page.
+    """
+    if not is_rtl(language):
+        return text
+    return _NUMBER_GROUP.sub(lambda group: f"{LEFT_TO_RIGHT_ISOLATE}{group[0]}{POP_DIRECTIONAL_ISOLATE}", text)
+
+
+def write_paragraph(document: FPDF, text: str, language: str, size: float) -> None:
+    """A paragraph in the current font, aligned to the reading side, its numbers kept in order."""
+    align = "R" if is_rtl(language) else "L"
+    for line in text.splitlines() or [""]:
+        ordered = keep_numbers_in_order(line, language)
+        document.multi_cell(0, size * 0.55, ordered, align=align, new_x="LMARGIN", new_y="NEXT")
+
+
+@functools.cache
+def _document_class() -> type[FPDF]:
     from fpdf import FPDF
 
-    document = FPDF(orientation=orientation, format="A4")
+    class Document(FPDF):
+        def _render_styled_text_line(self, *args: Any, **kwargs: Any) -> bool:
+            # fpdf2 2.8 sets the font of a line that opens in a fallback font (a bullet, a Latin
+            # name in Arabic text) inside q...Q, then takes it as still set: the next line would
+            # print its glyph numbers in the wrong font. Setting the font on every line costs one
+            # operator a line and keeps every line readable.
+            self.current_font_is_set_on_page = False
+            return super()._render_styled_text_line(*args, **kwargs)  # type: ignore[no-any-return]
+
+    return Document
+
+
+def new_document(language: str, *, orientation: str = "portrait") -> tuple[FPDF, str]:
+    """An A4 document with the fonts registered and shaping on, and the family to write in."""
+    document = _document_class()(orientation=orientation, format="A4")
     document.set_auto_page_break(auto=True, margin=18)
     document.set_margins(18, 18, 18)
     document.add_font(LATIN, "", FONTS / "NotoSans-Regular.ttf")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-from salama.core.pdf import is_rtl, new_document
+from salama.core.pdf import is_rtl, new_document, write_paragraph
 
 from .kinds import Block
 
@@ -52,7 +52,6 @@ SIZES = {"title": 16, "h": 13, "li": 11, "p": 11}
 def pdf(blocks: list[Block], language: str) -> bytes:
     document, main = new_document(language)
     document.add_page()
-    align = "R" if is_rtl(language) else "L"
     for style, text in blocks:
         bold = "B" if style in {"title", "h"} else ""
         document.set_font(main, bold, SIZES[style])
@@ -60,6 +59,5 @@ def pdf(blocks: list[Block], language: str) -> bytes:
             document.ln(3)
         if style == "li":
             text = f"\u2022 {text}"
-        for line in text.splitlines() or [""]:
-            document.multi_cell(0, SIZES[style] * 0.55, line, align=align, new_x="LMARGIN", new_y="NEXT")
+        write_paragraph(document, text, language, SIZES[style])
     return bytes(document.output())
