@@ -241,7 +241,9 @@ class ResponseRevealIn(Schema):
 
 class CellOut(Schema):
     count: int | None = Field(description="Withheld (null) when hidden.")
-    hidden: bool = Field(description="A count under the threshold: shown as 'fewer than k'.")
+    hidden: bool = Field(
+        description="A count under the threshold, or one that would let such a count be worked out from the totals."
+    )
 
 
 class RowOut(Schema):

@@ -4,8 +4,10 @@ A donor organisation sees the emergency grants whose funder is itself (`GrantDet
 funder_organization`), whichever organisation recorded them. Everything here is counted from
 coded columns (kind, purpose, currency, amounts, outcome, dates, country); nothing encrypted is
 opened, and no defender name, pseudonym, case title, reference or free text is read at all.
-Counts from 1 to `DONOR_MIN_CELL - 1` are shown as "fewer than k", and the sums and medians
-of such cells are withheld, so a small cell cannot point at one defender.
+Counts from 1 to `DONOR_MIN_CELL - 1` are shown as "hidden", and the sums and medians
+of such cells are withheld, so a small cell cannot point at one defender. Each breakdown goes
+through the analysis's small-cell suppression (`salama.analytics.suppression`), so more counts
+are hidden where the total would otherwise give a small one away.
 
 The only way past the aggregate is the network's ordinary one: a case the recording
 organisation shared with the donor (salama.sharing) is linked to the partner's page for it,
@@ -23,6 +25,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Min
 
+from salama.analytics.suppression import TOTAL, suppress
+from salama.analytics.tables import RESPONSES, TOTAL_AXIS, Axis, Table
 from salama.cases.access import grants_for
 from salama.cases.models import Case
 from salama.directory.regions import region_of
@@ -163,9 +167,28 @@ def funded_grants(donor: Organization) -> list[_Grant]:
     return grants
 
 
-def _rows(counter: Counter[str], order: list[str]) -> list[Row]:
+def _protected(counter: Counter[Any], keys: list[Any], total: int) -> tuple[list[Cell], bool]:
+    """The cells of one breakdown of `total` grants after small-cell suppression, and whether
+    the total itself had to be hidden."""
+    names = tuple(str(key) for key in keys)
+    table = Table(
+        RESPONSES,
+        Axis("breakdown", "", names, names),
+        TOTAL_AXIS,
+        tuple((counter[key],) for key in keys),
+        tuple(counter[key] for key in keys),
+        (total,),
+        total,
+    )
+    hidden = suppress(table, min_cell()).suppressed
+    cells = [Cell(None, True) if (row, 0) in hidden else Cell(counter[key], False) for row, key in enumerate(keys)]
+    return cells, bool({(TOTAL, 0), (TOTAL, TOTAL)} & hidden)
+
+
+def _rows(counter: Counter[str], order: list[str], total: int) -> list[Row]:
     keys = [key for key in order if counter.get(key)] + sorted(set(counter) - set(order))
-    return [Row(key, Cell.of(counter[key])) for key in keys]
+    cells, _total_hidden = _protected(counter, keys, total)
+    return [Row(key, cell) for key, cell in zip(keys, cells, strict=True)]
 
 
 def donor_report(membership: Membership) -> DonorReport:
@@ -178,23 +201,29 @@ def donor_report(membership: Membership) -> DonorReport:
     by_currency: dict[str, list[_Grant]] = defaultdict(list)
     for grant in grants:
         by_currency[grant.currency].append(grant)
-    for currency in sorted(by_currency):
-        cell = Cell.of(len(by_currency[currency]))
+    currencies = sorted(by_currency)
+    counts = Counter({currency: len(by_currency[currency]) for currency in currencies})
+    cells, total_hidden = _protected(counts, currencies, len(grants))
+    for currency, cell in zip(currencies, cells, strict=True):
         total = sum((g.amount or Decimal(0) for g in by_currency[currency]), Decimal(0))
         report.amounts.append(AmountRow(currency, cell, None if cell.hidden else total))
-    report.purposes = _rows(Counter(g.purpose for g in grants), list(GrantDetail.Purpose.values))
-    report.outcomes = _rows(Counter(g.outcome for g in grants), [*Outcome.values, OPEN])
+    report.purposes = _rows(Counter(g.purpose for g in grants), list(GrantDetail.Purpose.values), len(grants))
+    report.outcomes = _rows(Counter(g.outcome for g in grants), [*Outcome.values, OPEN], len(grants))
     timed = [g.days_to_first_disbursement for g in grants if g.days_to_first_disbursement is not None]
     timed_cell = Cell.of(len(timed))
     report.response_times = ResponseTimes(
         cell=timed_cell,
         median_days=None if timed_cell.hidden or not timed else float(median(timed)),
-        buckets=_rows(Counter(_bucket(days) for days in timed), [name for name, _low, _high in BUCKETS]),
+        buckets=_rows(Counter(_bucket(days) for days in timed), [name for name, _low, _high in BUCKETS], len(timed)),
     )
     year_region = Counter((g.year, g.region) for g in grants)
+    places = sorted(year_region)
+    cells, hidden_again = _protected(year_region, places, len(grants))
     report.by_year_region = [
-        YearRegionRow(year, region, Cell.of(count)) for (year, region), count in sorted(year_region.items())
+        YearRegionRow(year, region, cell) for (year, region), cell in zip(places, cells, strict=True)
     ]
+    if total_hidden or hidden_again:
+        report.total = Cell(None, True)
     funded_cases = {g.case_id for g in grants}
     shared = grants_for(membership).filter(case_id__in=funded_cases).values_list("case_id", flat=True).distinct()
     report.shared_cases = sorted({str(case_id) for case_id in shared})

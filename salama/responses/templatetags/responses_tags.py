@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from salama.core.permissions import role_can
 from salama.responses.access import responses_of_case
-from salama.responses.donor import Cell, min_cell
+from salama.responses.donor import Cell
 
 register = template.Library()
 
@@ -30,9 +30,9 @@ def case_responses(context: dict[str, Any], case: Any) -> dict[str, Any]:
 
 @register.filter
 def cell(value: Cell) -> str:
-    """A count, or "fewer than k" for a small cell whose value is withheld."""
+    """A count, or "hidden" for a small count or one that would give a small one away."""
     if value.hidden:
-        return _("fewer than %(k)d") % {"k": min_cell()}
+        return _("hidden")
     return str(value.count)
 
 
