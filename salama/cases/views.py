@@ -59,7 +59,9 @@ def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     }
     if form.is_bound and not form.is_valid():
         return render(request, "cases/list.html", context, status=400)
-    page = KeysFirstPaginator(cases_for(_me(request), form.filters()), PAGE_SIZE).get_page(request.GET.get("page"))
+    me = _me(request)
+    paginator = KeysFirstPaginator(cases_for(me, form.filters()), PAGE_SIZE, rows=cases_for(me))
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context.update(page=page, query=query.urlencode())

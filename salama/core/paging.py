@@ -5,6 +5,10 @@ page's primary keys are found first, with a query that only needs the list's ind
 scan when the index covers the filter and the order), and then only those 25 rows are read, with
 the list's joins, annotations and prefetches.
 
+A list whose filters are subqueries (`pk IN (SELECT ...)`) passes `rows`: the same list without
+its filters. The 25 rows are then read by primary key alone; read from the filtered list, the
+database would build each subquery's whole result again only to check 25 keys against it.
+
 Counting stops at COUNT_CAP rows: an exact count of 700,000 matching incidents costs seconds and
 tells a person nothing that "more than 10,000" does not; what they need is a narrower filter.
 Pages past the cap are not offered.
@@ -29,9 +33,13 @@ class KeysFirstPaginator(Paginator):
 
     object_list: QuerySet[Any]
 
-    def __init__(self, *args: Any, count_in_order: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, count_in_order: bool = False, rows: QuerySet[Any] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.count_in_order = count_in_order
+        # The keys come from the filtered list, which checked access; `rows` must check it too.
+        self.rows = rows
 
     @cached_property
     def count(self) -> int:
@@ -50,5 +58,6 @@ class KeysFirstPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        rows = {row.pk: row for row in self.object_list.filter(pk__in=keys)}
+        source = self.object_list if self.rows is None else self.rows
+        rows = {row.pk: row for row in source.filter(pk__in=keys)}
         return Page([rows[key] for key in keys if key in rows], number, self)

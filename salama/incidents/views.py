@@ -75,10 +75,13 @@ def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         return render(request, "incidents/list.html", context, status=400)
     filters = form.filters()
-    queryset = incidents_for(_me(request), filters).prefetch_related("acts__violation")
+    me = _me(request)
+    queryset = incidents_for(me, filters)
+    rows = incidents_for(me).prefetch_related("acts__violation")
     # A date filter is a range of the list's index (see _overlapping): count from its newest end.
     in_order = bool(filters.date_from or filters.date_to)
-    page = KeysFirstPaginator(queryset, PAGE_SIZE, count_in_order=in_order).get_page(request.GET.get("page"))
+    paginator = KeysFirstPaginator(queryset, PAGE_SIZE, count_in_order=in_order, rows=rows)
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context.update(page=page, query=query.urlencode())

@@ -41,3 +41,23 @@ def test_counting_stops_at_the_cap_and_the_page_says_so(db, monkeypatch):
     small = KeysFirstPaginator(terms.filter(pk__in=list(terms.values_list("pk", flat=True)[:30])), 10)
     assert not small.capped
     assert render_to_string("includes/page_position.html", {"page": small.page(3)}).strip() == "Page 3 of 3"
+
+
+def test_rows_are_read_by_key_alone_when_the_list_gives_its_unfiltered_rows(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    load_default_vocabularies()
+    everything = Term.objects.annotate(list_code=F("vocabulary__code")).order_by("-list_code", "position", "pk")
+    in_some_lists = everything.filter(vocabulary__in=Term.objects.filter(position__lt=3).values("vocabulary"))
+    plain = Paginator(in_some_lists, 7)
+    keys_first = KeysFirstPaginator(in_some_lists, 7, rows=everything)
+    for number in (1, plain.num_pages):
+        with CaptureQueriesContext(connection) as queries:
+            page = keys_first.page(number)
+        assert [t.pk for t in page] == [t.pk for t in plain.page(number)]
+        assert [t.list_code for t in page] == [t.list_code for t in plain.page(number)]
+        # The count and the keys apply the filter; reading the page's rows does not again.
+        *filtered, reading = queries.captured_queries
+        assert filtered and all("IN (SELECT" in query["sql"] for query in filtered)
+        assert "IN (SELECT" not in reading["sql"]
