@@ -438,6 +438,43 @@ def _referral(cast: Cast) -> Any:
     return do_create_referral(cast.membership("a_admin"), case, to=actor, defenders=case.defenders.all())
 
 
+def _warning_flag(cast: Cast) -> Any:
+    """An early-warning escalation of the sample defender in org A (behind its need to know),
+    resting on the sample incident."""
+    from datetime import date
+
+    from salama.analytics.models import WarningFlag
+
+    existing = WarningFlag.objects.filter(organization=cast.org_a, key="escalation:sample").first()
+    if existing is not None:
+        return existing
+    return WarningFlag.objects.create(
+        organization=cast.org_a,
+        kind=WarningFlag.Kind.ESCALATION,
+        key="escalation:sample",
+        month=date(2024, 5, 1),
+        defender=_defender(cast),
+        figures={
+            "rule": "threats_to_attacks",
+            "explanation": "Sample explanation",
+            "incidents": [str(_incident(cast).pk)],
+            "first": "2024-05-01",
+            "last": "2024-05-01",
+        },
+    )
+
+
+def _warning_subscription(cast: Cast) -> Any:
+    """Org A's admin's subscription to early warnings from CO (see WARNING_SUBSCRIPTION_OWNER)."""
+    from salama.analytics.actions import do_subscribe_warnings
+
+    return do_subscribe_warnings(cast.membership(WARNING_SUBSCRIPTION_OWNER), country="CO")
+
+
+# Whose the sample early-warning subscription is: anyone else is told it does not exist.
+WARNING_SUBSCRIPTION_OWNER = "a_admin"
+
+
 CASE_TEAM = frozenset({"a_caseworker_team"})
 
 
@@ -488,6 +525,8 @@ SAMPLES: dict[str, Callable[[Cast], Any]] = {
     "public_statement_id": lambda cast: _public_statement(cast).pk,
     "referral_id": lambda cast: _referral(cast).pk,
     "doc_kind": lambda cast: "un_sr_communication",
+    "warning_flag_id": lambda cast: _warning_flag(cast).pk,
+    "warning_subscription_id": lambda cast: _warning_subscription(cast).pk,
 }
 
 

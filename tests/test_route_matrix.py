@@ -20,7 +20,15 @@ from salama.core.permissions import LEADS, PERMISSIONS, ROUTE_POLICIES, TEAM_ONL
 from salama.core.testing import ROLES, bearer, sign_in
 from salama.delivery.tests.mailbox_fixtures import demo_mailbox, send_sample_mail  # noqa: F401  fixture
 
-from .routes import CASE_TEAM, GRANT_STATES, PARTNER_SPACE, SAMPLES, set_grant_state, web_routes
+from .routes import (
+    CASE_TEAM,
+    GRANT_STATES,
+    PARTNER_SPACE,
+    SAMPLES,
+    WARNING_SUBSCRIPTION_OWNER,
+    set_grant_state,
+    web_routes,
+)
 
 # URL parameters that name a record behind the sample case's need to know.
 NEED_TO_KNOW_PARAMS = frozenset(
@@ -32,6 +40,10 @@ NEED_TO_KNOW_PARAMS |= {"assessment_id", "plan_id", "measure_id"}
 NEED_TO_KNOW_PARAMS |= {"response_id", "step_id"}
 # Referrals hang off the sample case.
 NEED_TO_KNOW_PARAMS |= {"referral_id"}
+# The sample early-warning flag is an escalation of the sample defender.
+NEED_TO_KNOW_PARAMS |= {"warning_flag_id"}
+# URL parameters that name one person's own record: to everyone else it does not exist.
+OWNED_PARAMS = {"warning_subscription_id": WARNING_SUBSCRIPTION_OWNER}
 ACTORS = [None, *(f"{org}_{role}" for org in "ab" for role in ROLES), "outsider", "operator"]
 
 
@@ -67,6 +79,8 @@ def expected(
     # Evidence and incidents hang off the sample case, so they inherit the case's need to know;
     # the sample defender is on that case, and was recorded by an admin.
     if NEED_TO_KNOW_PARAMS & set(params) and role in TEAM_ONLY_ROLES and actor not in CASE_TEAM:
+        return "not_found"
+    if any(OWNED_PARAMS[param] != actor for param in OWNED_PARAMS.keys() & set(params)):
         return "not_found"
     return "allowed"
 
@@ -239,6 +253,9 @@ API_BODIES = {
     "record_referral_reply": {"reply": "Received."},  # a draft has no reply: 400 past the gate
     "record_referral_outcome": {"outcome": "withdrawn"},
     "reveal_referral": {"fields": ["reply"]},
+    # early warning: the sample flag is an escalation behind the sample defender's need to know
+    "dismiss_warning_flag": {},
+    "create_warning_subscription": {"country": "KE"},
 }
 
 

@@ -31,7 +31,7 @@ from salama.orgs.models import Membership
 
 from . import quality
 from .actions import do_dismiss_warning, do_subscribe_warnings, do_unsubscribe_warnings
-from .flagging import NOT_CONFIRMED, describe
+from .flagging import NOT_CONFIRMED, describe, incidents_counted
 from .models import WarningFlag, WarningSubscription
 
 
@@ -44,7 +44,7 @@ def min_cell() -> int:
     return int(getattr(settings, "SALAMA_ANALYTICS_MIN_CELL", 5))
 
 
-def _month_end(month: date) -> date:
+def month_end(month: date) -> date:
     return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
@@ -63,6 +63,21 @@ def visible_flags(membership: Membership) -> QuerySet[WarningFlag]:
     """The organisation's flags; a defender's escalation only when the member may see them."""
     flags = WarningFlag.objects.filter(organization_id=membership.organization_id)
     return flags.filter(Q(defender__isnull=True) | Q(defender__in=visible_defenders(membership).values("pk")))
+
+
+def hides_count(membership: Membership, flag: WarningFlag) -> bool:
+    """A count under k is hidden from viewers, as the analysis hides small cells."""
+    return membership.role == Role.VIEWER and int(flag.figures.get("observed", 0)) < min_cell()
+
+
+def visible_incidents(membership: Membership, flag: WarningFlag) -> QuerySet[Incident]:
+    """The incidents behind a flag that the member may see: an escalation's own incidents, or
+    those a rise's month counts (`incidents_counted`)."""
+    if flag.kind == WarningFlag.Kind.ESCALATION:
+        behind = Incident.objects.filter(pk__in=flag.figures.get("incidents", []))
+    else:
+        behind = incidents_counted(flag)
+    return incidents_for(membership).filter(pk__in=behind.values("pk"))
 
 
 @dataclass(frozen=True)
@@ -84,16 +99,15 @@ def _shown(membership: Membership, flag: WarningFlag, sectors: dict[str, str]) -
     baseline_url = ""
     if flag.kind == WarningFlag.Kind.ESCALATION:
         first, last = date.fromisoformat(figures["first"]), date.fromisoformat(figures["last"])
-        ids = figures.get("incidents", [])
-        incidents = tuple(incidents_for(membership).filter(pk__in=ids))
+        incidents = tuple(visible_incidents(membership, flag))
         incidents_url = _incident_list(slug, "", first, last)
     else:
-        incidents_url = _incident_list(slug, flag.country, flag.month, _month_end(flag.month))
+        incidents_url = _incident_list(slug, flag.country, flag.month, month_end(flag.month))
         baseline_url = _incident_list(
             slug,
             flag.country,
             date.fromisoformat(figures["baseline_first"]),
-            _month_end(date.fromisoformat(figures["baseline_last"])),
+            month_end(date.fromisoformat(figures["baseline_last"])),
         )
     sector = _("not confirmed") if flag.sector == NOT_CONFIRMED else sectors.get(flag.sector, flag.sector)
     return ShownFlag(
@@ -104,7 +118,7 @@ def _shown(membership: Membership, flag: WarningFlag, sectors: dict[str, str]) -
         incidents_url=incidents_url,
         baseline_url=baseline_url,
         incidents=incidents,
-        small=membership.role == Role.VIEWER and int(figures.get("observed", 0)) < min_cell(),
+        small=hides_count(membership, flag),
     )
 
 
