@@ -1,14 +1,15 @@
 """Write a draft's blocks as DOCX (python-docx) or PDF (fpdf2), in memory.
 
 Arabic is right to left: DOCX paragraphs carry `w:bidi`, and the PDF is shaped with HarfBuzz in
-the vendored fonts, set up once for every PDF Salama writes (`salama.core.pdf`).
+the vendored fonts, set up once for every PDF Salama writes (`salama.core.pdf`). In both, the
+references and dates in Arabic text are isolated left to right, so they read as written.
 """
 
 from __future__ import annotations
 
 import io
 
-from salama.core.pdf import is_rtl, new_document, write_paragraph
+from salama.core.pdf import is_rtl, keep_numbers_in_order, new_document, write_paragraph
 
 from .kinds import Block
 
@@ -29,7 +30,9 @@ def docx(blocks: list[Block], language: str) -> bytes:
     document = Document()
     document.core_properties.language = language
     rtl = is_rtl(language)
-    for style, text in blocks:
+    for style, written in blocks:
+        # Word orders mixed text by the same bidi rules as the PDF: references need the same care.
+        text = keep_numbers_in_order(written, language)
         if style == "title":
             paragraph = document.add_heading(text, level=0)
         elif style == "h":

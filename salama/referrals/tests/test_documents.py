@@ -94,6 +94,8 @@ def test_arabic_draft_is_right_to_left(admin: Any, complete: Any) -> None:
     content = actions.do_download_document(admin, complete, "eu_embassy_request", "ar", "docx").content
     body = Document(io.BytesIO(content)).element.xml
     assert "<w:bidi/>" in body
+    # After Arabic letters "2026-0001" would otherwise read as "0001-2026".
+    assert f"\u2066{complete.case.reference}\u2069" in docx_text(content)
 
 
 def test_download_is_audited(admin: Any, complete: Any) -> None:
