@@ -187,6 +187,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "salama.core.context_processors.shell",
             ],
+            "builtins": ["salama.core.templatetags.bidi"],
         },
     },
 ]
