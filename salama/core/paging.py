@@ -6,8 +6,10 @@ scan when the index covers the filter and the order), and then only those 25 row
 the list's joins, annotations and prefetches.
 
 A list whose filters are subqueries (`pk IN (SELECT ...)`) passes `rows`: the same list without
-its filters. The 25 rows are then read by primary key alone; read from the filtered list, the
-database would build each subquery's whole result again only to check 25 keys against it.
+its filters. Each subquery's result is then built once per request: one ordered query takes the
+first COUNT_CAP + 1 keys, which give both the count and the page, and the 25 rows are read by
+primary key alone. Counting, finding the keys and reading the rows through the filtered list
+would build the subqueries' results three times.
 
 Counting stops at COUNT_CAP rows: an exact count of 700,000 matching incidents costs seconds and
 tells a person nothing that "more than 10,000" does not; what they need is a narrower filter.
@@ -42,7 +44,16 @@ class KeysFirstPaginator(Paginator):
         self.rows = rows
 
     @cached_property
+    def _capped_keys(self) -> list[Any] | None:
+        """With `rows`: the first COUNT_CAP + 1 keys in the list's order, from one query."""
+        if self.rows is None:
+            return None
+        return list(self.object_list.values_list("pk", flat=True)[: COUNT_CAP + 1])
+
+    @cached_property
     def count(self) -> int:
+        if self._capped_keys is not None:
+            return len(self._capped_keys)
         keys = self.object_list if self.count_in_order else self.object_list.order_by()
         return int(keys.values("pk")[: COUNT_CAP + 1].count())
 
@@ -57,7 +68,11 @@ class KeysFirstPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        source = self.object_list if self.rows is None else self.rows
+        if self._capped_keys is not None and self.rows is not None:
+            keys = self._capped_keys[bottom:top]
+            source = self.rows
+        else:
+            keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+            source = self.object_list
         rows = {row.pk: row for row in source.filter(pk__in=keys)}
         return Page([rows[key] for key in keys if key in rows], number, self)

@@ -52,12 +52,19 @@ def test_rows_are_read_by_key_alone_when_the_list_gives_its_unfiltered_rows(db):
     in_some_lists = everything.filter(vocabulary__in=Term.objects.filter(position__lt=3).values("vocabulary"))
     plain = Paginator(in_some_lists, 7)
     keys_first = KeysFirstPaginator(in_some_lists, 7, rows=everything)
-    for number in (1, plain.num_pages):
+    filtering = 0
+    for number in (1, 2, plain.num_pages):
         with CaptureQueriesContext(connection) as queries:
             page = keys_first.page(number)
         assert [t.pk for t in page] == [t.pk for t in plain.page(number)]
         assert [t.list_code for t in page] == [t.list_code for t in plain.page(number)]
-        # The count and the keys apply the filter; reading the page's rows does not again.
+        assert (page.has_next(), page.start_index()) == (
+            plain.page(number).has_next(),
+            plain.page(number).start_index(),
+        )
         *filtered, reading = queries.captured_queries
-        assert filtered and all("IN (SELECT" in query["sql"] for query in filtered)
-        assert "IN (SELECT" not in reading["sql"]
+        filtering += len(filtered)
+        assert all("IN (SELECT" in query["sql"] for query in filtered)
+        assert "IN (SELECT" not in reading["sql"]  # the page's rows, by key alone
+    # One query applied the filter, for the count and every page's keys.
+    assert filtering == 1 and keys_first.count == plain.count
