@@ -34,11 +34,7 @@ def world(cast: Any) -> dict[str, Any]:
     load_default_vocabularies()
     journalist = make.defender(cast.org_a, country="CO", sectors=("journalism-expression",))
     steady = make.case(cast.org_a, [journalist], team=[cast.a_caseworker_team])
-    for back in range(1, 25):
-        month = (NOW.year * 12 + NOW.month - 1) - back
-        make.incident(steady, date(month // 12, month % 12 + 1, 10), victims=[journalist])
-    for day in range(1, 10):
-        make.incident(steady, date(2026, 11, day), victims=[journalist])
+    make.steady_then_rise(steady, NOW.date(), journalist)
     threatened = make.defender(cast.org_a, country="KE")
     alone = make.case(cast.org_a, [threatened])
     for on in (date(2026, 6, 2), date(2026, 7, 20)):

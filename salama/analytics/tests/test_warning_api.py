@@ -38,10 +38,7 @@ def world(cast: Any, clock: Any) -> dict[str, Any]:
     load_default_vocabularies()
     journalist = make.defender(cast.org_a, country="CO", sectors=("journalism-expression",))
     steady = make.case(cast.org_a, [journalist], team=[cast.a_caseworker_team])
-    for back in range(1, 25):
-        month = (NOW.year * 12 + NOW.month - 1) - back
-        make.incident(steady, date(month // 12, month % 12 + 1, 10), victims=[journalist])
-    rise_incidents = [make.incident(steady, date(2026, 11, day), victims=[journalist]) for day in range(1, 10)]
+    rise_incidents = make.steady_then_rise(steady, NOW.date(), journalist)
     threatened = make.defender(cast.org_a, country="KE")
     alone = make.case(cast.org_a, [threatened])
     threats = [
@@ -54,11 +51,7 @@ def world(cast: Any, clock: Any) -> dict[str, Any]:
     )
     peruvian = make.defender(cast.org_b, country="PE", sectors=("journalism-expression",))
     elsewhere = make.case(cast.org_b, [peruvian])
-    for back in range(1, 25):
-        month = (NOW.year * 12 + NOW.month - 1) - back
-        make.incident(elsewhere, date(month // 12, month % 12 + 1, 10), country="PE", victims=[peruvian])
-    for day in range(1, 10):
-        make.incident(elsewhere, date(2026, 11, day), country="PE", victims=[peruvian])
+    make.steady_then_rise(elsewhere, NOW.date(), peruvian, country="PE")
     flagging.run()
     return {
         "rise": WarningFlag.objects.get(organization=cast.org_a, kind=WarningFlag.Kind.RISE),

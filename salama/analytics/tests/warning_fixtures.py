@@ -87,3 +87,13 @@ def incident(
             position=position,
         )
     return made
+
+
+def steady_then_rise(on_case: Any, now: date, victim: Any, *, country: str = "CO") -> list[Any]:
+    """One incident on the 10th of each of the 24 months before `now`'s, then nine in its first
+    nine days: a planted rise. Returns the nine."""
+    for back in range(1, 25):
+        month = (now.year * 12 + now.month - 1) - back
+        incident(on_case, date(month // 12, month % 12 + 1, 10), country=country, victims=[victim])
+    rise = [date(now.year, now.month, day) for day in range(1, 10)]
+    return [incident(on_case, on, country=country, victims=[victim]) for on in rise]
