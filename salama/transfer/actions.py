@@ -27,7 +27,7 @@ from salama.orgs.models import Membership
 from .kinds import KINDS
 from .models import ImportBatch, SavedMapping
 from .reading import read_file
-from .rows import ImportKind, RowResult, validate
+from .rows import ImportKind, RowResult, usable_fixed, validate
 
 # Above this many rows to write, an import runs as a background job with progress.
 BACKGROUND_THRESHOLD = 500
@@ -80,12 +80,20 @@ def _open_batch(actor: Membership, batch: ImportBatch) -> None:
 
 
 @transaction.atomic
-def do_set_mapping(actor: Membership, batch: ImportBatch, mapping: dict[str, str], save_as: str = "") -> ImportBatch:
+def do_set_mapping(
+    actor: Membership,
+    batch: ImportBatch,
+    mapping: dict[str, str],
+    save_as: str = "",
+    fixed: dict[str, str] | None = None,
+) -> ImportBatch:
+    """`fixed`: a value every row takes, for fields no column fills (the case of a whole file)."""
     _open_batch(actor, batch)
     headers = batch.table.get("headers", [])
     mapping = {name: column for name, column in mapping.items() if column and column in headers}
-    ImportBatch.objects.filter(pk=batch.pk).update(mapping=mapping, state=ImportBatch.State.MAPPED)
-    batch.mapping, batch.state = mapping, ImportBatch.State.MAPPED
+    fixed = {name: value for name, value in usable_fixed(kind_of(batch), fixed or {}).items() if name not in mapping}
+    ImportBatch.objects.filter(pk=batch.pk).update(mapping=mapping, fixed=fixed, state=ImportBatch.State.MAPPED)
+    batch.mapping, batch.fixed, batch.state = mapping, fixed, ImportBatch.State.MAPPED
     if save_as:
         SavedMapping.objects.update_or_create(
             organization=actor.organization,
@@ -123,7 +131,7 @@ def preview(batch: ImportBatch) -> list[RowResult]:
     if actor is None:
         message = _("Whoever uploaded this file may no longer import it. Upload it again.")
         return [RowResult(number=offset + 2, errors=[message]) for offset in range(len(batch.table.get("rows", [])))]
-    return validate(kind_of(batch), batch.table, batch.mapping, batch.vocab_map, actor)
+    return validate(kind_of(batch), batch.table, batch.mapping, batch.vocab_map, actor, batch.fixed)
 
 
 def _shred(batch: ImportBatch) -> None:

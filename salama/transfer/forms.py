@@ -45,17 +45,45 @@ class MappingForm(forms.Form):
         super().__init__(*args, **kwargs)
         choices = [("", _("(nothing)")), *[(header, header) for header in headers]]
         self.kind = kind
+        self.fixable = {spec.name for spec in kind.fixable_fields()}
+        order = []
         for spec in kind.fields:
+            # A required field that may take one value for every row is checked in clean().
             self.fields[f"field_{spec.name}"] = forms.ChoiceField(
-                label=str(spec.label), choices=choices, required=spec.required
+                label=str(spec.label), choices=choices, required=spec.required and spec.name not in self.fixable
             )
-        self.order_fields([f"field_{spec.name}" for spec in kind.fields])
+            order.append(f"field_{spec.name}")
+            if spec.name in self.fixable:
+                self.fields[f"fixed_{spec.name}"] = forms.CharField(
+                    label=_("or the same value for every row"),
+                    required=False,
+                    max_length=spec.max_length or 200,
+                    help_text=_("Used when no column is chosen, for example the case a whole file belongs to."),
+                )
+                order.append(f"fixed_{spec.name}")
+        self.order_fields(order)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for spec in self.kind.fields:
+            given = cleaned.get(f"field_{spec.name}") or (cleaned.get(f"fixed_{spec.name}") or "").strip()
+            if spec.required and spec.name in self.fixable and not given:
+                self.add_error(f"field_{spec.name}", _("Choose a column or give a value for every row."))
+        return cleaned
 
     def mapping(self) -> dict[str, str]:
         return {
             spec.name: self.cleaned_data[f"field_{spec.name}"]
             for spec in self.kind.fields
             if self.cleaned_data.get(f"field_{spec.name}")
+        }
+
+    def fixed(self) -> dict[str, str]:
+        """Values for every row, for the fields no column fills."""
+        return {
+            name: self.cleaned_data[f"fixed_{name}"].strip()
+            for name in self.fixable
+            if (self.cleaned_data.get(f"fixed_{name}") or "").strip() and not self.cleaned_data.get(f"field_{name}")
         }
 
 

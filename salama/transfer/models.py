@@ -35,6 +35,9 @@ class ImportBatch(EncryptedModel):
     # Neither holds anything protected: headers, and values of coded, unencrypted fields.
     mapping = models.JSONField(default=dict, blank=True)
     vocab_map = models.JSONField(default=dict, blank=True)
+    # Salama field -> the one value every row takes (a field no column fills, such as the case a
+    # whole file belongs to). Only unprotected fields may be given so (rows.FIXABLE_TYPES).
+    fixed = models.JSONField(default=dict, blank=True)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)

@@ -28,9 +28,15 @@ from salama.orgs.models import Membership, Organization
 from salama.vocab.access import access_vocabulary, terms_of
 from salama.vocab.models import Term
 
+from .countries import spellings
+
 DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 LIST_SEPARATOR = ";"
 EMPTY = "__empty__"  # in a vocabulary mapping: "leave the value empty"
+# Fields that may take one value for every row instead of a column (a case for a whole file):
+# coded or short clear-text fields, never a protected one nor an identifier.
+FIXABLE_TYPES = ("text", "date", "choice", "country")
+CODED_TYPES = ("choice", "terms", "country")
 
 
 @dataclass(frozen=True)
@@ -75,13 +81,22 @@ class ImportKind:
         return next(spec for spec in self.fields if spec.name == name)
 
     def coded_fields(self) -> list[FieldSpec]:
-        return [spec for spec in self.fields if spec.type in ("choice", "terms")]
+        return [spec for spec in self.fields if spec.type in CODED_TYPES]
+
+    def fixable_fields(self) -> list[FieldSpec]:
+        return [
+            spec
+            for spec in self.fields
+            if spec.type in FIXABLE_TYPES and not spec.protected and spec.name != "external_id"
+        ]
 
     def choices(self, name: str) -> list[tuple[str, str]]:
         """The known terms of a coded field, as (code, label in the reader's language)."""
         spec = self.field(name)
         if spec.type == "terms":
             return [(term.code, str(term.label())) for term in vocabulary_terms(spec.vocabulary)]
+        if spec.type == "country":
+            return [(code, str(name)) for code, name in countries]
         return [(code, str(label)) for code, label in (spec.options() if spec.options else [])]
 
 
@@ -96,20 +111,22 @@ def vocabulary_terms(code: str) -> QuerySet[Term]:
 def known_values(kind: ImportKind, name: str) -> dict[str, str]:
     """Every way a file may spell a known term (its code, its label in each language), folded."""
     spec = kind.field(name)
-    spellings: dict[str, str] = {}
+    if spec.type == "country":
+        return dict(spellings())
+    known: dict[str, str] = {}
     if spec.type == "terms":
         for term in vocabulary_terms(spec.vocabulary):
-            spellings[term.code.casefold()] = term.code
+            known[term.code.casefold()] = term.code
             for label in (term.labels or {}).values():
                 if label:
-                    spellings[str(label).strip().casefold()] = term.code
-        return spellings
+                    known[str(label).strip().casefold()] = term.code
+        return known
     for language, _name in settings.LANGUAGES:
         with translation.override(language):
             for code, label in kind.choices(name):
-                spellings[code.casefold()] = code
-                spellings[label.strip().casefold()] = code
-    return spellings
+                known[code.casefold()] = code
+                known[label.strip().casefold()] = code
+    return known
 
 
 def auto_mapping(kind: ImportKind, headers: list[str]) -> dict[str, str]:
@@ -128,20 +145,44 @@ def split_list(value: str) -> list[str]:
     return [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]
 
 
-def unknown_values(kind: ImportKind, table: dict[str, Any], mapping: dict[str, str]) -> dict[str, list[str]]:
-    """Per coded field, the distinct values in the file that match no known term."""
+def term_parts(value: str, known: dict[str, str], chosen: dict[str, str] | None = None) -> list[str]:
+    """The terms a cell names, separated by ";". Many files separate them with commas instead
+    ("Political Group,Criminal Group"): a part that is not a term as a whole is read as a comma
+    list, so that a term whose own label holds a comma still matches whole."""
+    chosen = chosen or {}
+    parts: list[str] = []
+    for part in split_list(value):
+        folded = part.casefold()
+        if "," not in part or folded in known or folded in chosen:
+            parts.append(part)
+        else:
+            parts.extend(piece.strip() for piece in part.split(",") if piece.strip())
+    return parts
+
+
+def _cell_values(table: dict[str, Any], index: int | None, fixed: str) -> list[str]:
+    if index is None:
+        return [fixed]
+    return [row[index] if index < len(row) else "" for row in table.get("rows", [])]
+
+
+def unknown_values(
+    kind: ImportKind, table: dict[str, Any], mapping: dict[str, str], fixed: dict[str, str] | None = None
+) -> dict[str, list[str]]:
+    """Per coded field, the distinct values in the file (or given for every row) that match no
+    known term."""
     headers = table.get("headers", [])
+    fixed = fixed or {}
     found: dict[str, list[str]] = {}
     for spec in kind.coded_fields():
         column = mapping.get(spec.name)
-        if column not in headers:
+        if column not in headers and not fixed.get(spec.name):
             continue
-        index = headers.index(column)
+        index = headers.index(column) if column in headers else None
         known = known_values(kind, spec.name)
         seen: dict[str, str] = {}
-        for row in table.get("rows", []):
-            raw = row[index] if index < len(row) else ""
-            parts = split_list(raw) if spec.type == "terms" else ([raw.strip()] if raw.strip() else [])
+        for raw in _cell_values(table, index, fixed.get(spec.name, "")):
+            parts = term_parts(raw, known) if spec.type == "terms" else ([raw.strip()] if raw.strip() else [])
             for part in parts:
                 if part.casefold() not in known:
                     seen.setdefault(part.casefold(), part)
@@ -163,13 +204,14 @@ class Cell:
     def fail(self, message: str, **values: Any) -> None:
         self.errors.append(message % {"field": str(self.spec.label), **values})
 
-    def term(self, value: str) -> str | None:
-        folded = value.casefold()
+    def term(self, value: str, unknown: str = "") -> str | None:
+        folded = value.strip().casefold()
         if folded in self.known:
             return self.known[folded]
         if folded in self.chosen:
             return "" if self.chosen[folded] == EMPTY else self.chosen[folded]
-        self.fail(_("%(field)s: “%(value)s” is not a known term; match it or leave it empty."), value=value[:100])
+        message = unknown or _("%(field)s: “%(value)s” is not a known term; match it or leave it empty.")
+        self.fail(message, value=value[:100])
         return None
 
 
@@ -178,7 +220,7 @@ def _choice(cell: Cell) -> str:
 
 
 def _terms(cell: Cell) -> list[str]:
-    codes = [cell.term(part) for part in split_list(cell.raw)]
+    codes = [cell.term(part) for part in term_parts(cell.raw, cell.known, cell.chosen)]
     return sorted({code for code in codes if code})
 
 
@@ -204,12 +246,10 @@ def _email(cell: Cell) -> str:
 
 
 def _country(cell: Cell) -> str:
-    raw = cell.raw
-    # A two- or three-letter code, else a name in English.
-    code = countries.alpha2(raw) or countries.by_name(raw)
-    if not code:
-        cell.fail(_("%(field)s: “%(value)s” is not a known country."), value=raw[:100])
-    return code or ""
+    # A two- or three-letter code, a name in any language, a common alias, or what a person
+    # matched the value to (salama.transfer.countries).
+    unknown = _("%(field)s: “%(value)s” is not a known country; match it to one or leave it empty.")
+    return cell.term(cell.raw, unknown) or ""
 
 
 def _coordinates(cell: Cell) -> str:
@@ -264,16 +304,24 @@ def is_empty(value: Any) -> bool:
 
 
 def _row(
-    kind: ImportKind, columns: dict[str, int], known: dict[str, Any], vocab_map: dict[str, Any], cells: list[str]
+    kind: ImportKind,
+    columns: dict[str, int],
+    known: dict[str, Any],
+    vocab_map: dict[str, Any],
+    cells: list[str],
+    fixed: dict[str, str],
 ) -> RowResult:
     result = RowResult(number=0)
     for spec in kind.fields:
         index = columns.get(spec.name)
-        raw = cells[index].strip() if index is not None and index < len(cells) else ""
+        if index is not None:
+            raw = cells[index].strip() if index < len(cells) else ""
+        else:
+            raw = fixed.get(spec.name, "").strip()
         errors_before = len(result.errors)
         cell = Cell(spec, raw, known.get(spec.name, {}), vocab_map.get(spec.name, {}), result.errors)
         value = _check(cell)
-        if index is not None:
+        if index is not None or spec.name in fixed:
             result.values[spec.name] = value
         if spec.required and is_empty(value) and len(result.errors) == errors_before:
             result.errors.append(_("%(field)s is missing.") % {"field": spec.label})
@@ -296,17 +344,34 @@ def _flag_duplicates(results: list[RowResult]) -> None:
             )
 
 
+def usable_fixed(kind: ImportKind, fixed: dict[str, str]) -> dict[str, str]:
+    """The values given for every row that a kind takes: fixable fields, not left blank."""
+    names = {spec.name for spec in kind.fixable_fields()}
+    return {name: value.strip() for name, value in fixed.items() if name in names and value and value.strip()}
+
+
 def validate(
-    kind: ImportKind, table: dict[str, Any], mapping: dict[str, str], vocab_map: dict[str, Any], actor: Membership
+    kind: ImportKind,
+    table: dict[str, Any],
+    mapping: dict[str, str],
+    vocab_map: dict[str, Any],
+    actor: Membership,
+    fixed: dict[str, str] | None = None,
 ) -> list[RowResult]:
     """Check every row as `actor` would write it; nothing is written. Errors never repeat a
-    protected value, nor say whether a record the actor may not see exists."""
+    protected value, nor say whether a record the actor may not see exists. A field with no
+    column may take one value for every row (`fixed`); a column wins over it."""
     headers = table.get("headers", [])
     columns = {name: headers.index(column) for name, column in mapping.items() if column in headers}
-    known = {spec.name: known_values(kind, spec.name) for spec in kind.coded_fields() if spec.name in columns}
+    fixed = {name: value for name, value in usable_fixed(kind, fixed or {}).items() if name not in columns}
+    known = {
+        spec.name: known_values(kind, spec.name)
+        for spec in kind.coded_fields()
+        if spec.name in columns or spec.name in fixed
+    }
     results = []
     for offset, cells in enumerate(table.get("rows", [])):
-        result = _row(kind, columns, known, vocab_map, cells)
+        result = _row(kind, columns, known, vocab_map, cells, fixed)
         result.number = offset + 2
         results.append(result)
     _flag_duplicates(results)

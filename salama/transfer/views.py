@@ -102,18 +102,23 @@ def import_mapping_view(request: HttpRequest, org_slug: str, batch_id: str) -> H
         request.POST or None,
         kind=kind,
         headers=headers,
-        initial={f"field_{name}": column for name, column in initial.items() if column in headers},
+        initial={
+            **{f"field_{name}": column for name, column in initial.items() if column in headers},
+            **{f"fixed_{name}": value for name, value in batch.fixed.items()},
+        },
     )
     context = {"batch": batch, "kind": kind, "form": form, "saved": saved, "headers": headers}
     if request.method == "POST":
         if not form.is_valid():
             return render(request, "transfer/mapping.html", context, status=400)
         try:
-            actions.do_set_mapping(_me(request), batch, form.mapping(), form.cleaned_data["save_as"].strip())
+            actions.do_set_mapping(
+                _me(request), batch, form.mapping(), form.cleaned_data["save_as"].strip(), fixed=form.fixed()
+            )
         except ValidationError as error:
             messages.error(request, error.messages[0])
             return redirect("transfer:import_batch", org_slug=org_slug, batch_id=batch.pk)
-        if unknown_values(kind, batch.table, batch.mapping):
+        if unknown_values(kind, batch.table, batch.mapping, batch.fixed):
             return redirect("transfer:import_terms", org_slug=org_slug, batch_id=batch.pk)
         return redirect("transfer:import_preview", org_slug=org_slug, batch_id=batch.pk)
     return render(request, "transfer/mapping.html", context)
@@ -125,7 +130,7 @@ def import_terms_view(request: HttpRequest, org_slug: str, batch_id: str) -> Htt
     if (closed := _closed(request, batch)) is not None:
         return closed
     kind = actions.kind_of(batch)
-    unknown = unknown_values(kind, batch.table, batch.mapping)
+    unknown = unknown_values(kind, batch.table, batch.mapping, batch.fixed)
     form = VocabForm(request.POST or None, kind=kind, unknown=unknown, chosen=batch.vocab_map)
     if request.method == "POST":
         if not form.is_valid():
