@@ -5,13 +5,19 @@ Scale (environment variables):
 
     SALAMA_BENCH_ANALYTICS_INCIDENTS  incidents to generate (default 1000000)
     SALAMA_BENCH_ANALYTICS_REPEATS    timed runs of each aggregation (default 20)
+    SALAMA_BENCH_ANALYTICS_LIVE_REPEATS  timed runs of each on the live path (default 3)
 
 Data: `salama.analytics.generator.generate_incidents` for one organisation (the realistic
 shapes the analysis must cope with: unconfirmed sectors, unknown perpetrators, multi-victim
-events, late recording), written with bulk inserts, then ANALYZE.
+events, late recording), written with executemany inserts (`generator.insert_rows`), then
+ANALYZE.
 
-Aggregations, each timed end to end through `salama.analytics.query.aggregate` (every query it
-makes: cells, distinct row and column totals, the grand total) on the active database:
+Aggregations, each timed end to end through `salama.analytics.query.aggregate` on the active
+database. They are answered from the monthly summary (salama.analytics.summary); the first read
+builds it, timed apart as `summary_build_s`, and `summary_refresh_ms` is a read right after one
+incident moved to another month and country (two months recomputed). The same aggregations on
+the live path (straight from the incident tables, as without the summary) are timed too, fewer
+times (`*_live_p95_ms`):
 
     year_country        incidents by year x country
     violation_rollup    incidents by violation type rolled up to the broadest terms
@@ -86,6 +92,39 @@ def database_aggregations(scope: Any) -> dict[str, Callable[[], Any]]:
         return lambda: aggregate(scope, unit=INCIDENTS, rows=rows, columns=columns)
 
     return {name: one(rows, columns) for name, (rows, columns) in AGGREGATIONS.items()}
+
+
+def live(work: Callable[[], Any]) -> Callable[[], Any]:
+    """The same aggregation with the summary out of the way: counted from the incident tables."""
+    from unittest.mock import patch
+
+    def counted() -> Any:
+        with patch("salama.analytics.summary.answer_from_summary", return_value=None):
+            return work()
+
+    return counted
+
+
+def summary_figures(organization_id: Any, scope: Any) -> dict[str, float]:
+    """The first build of the summary, then one read after a write that moves an incident."""
+    from django.utils import timezone
+
+    from salama.analytics.query import aggregate
+    from salama.analytics.summary import refresh
+    from salama.analytics.tables import INCIDENTS
+    from salama.incidents.models import Incident
+
+    started = time.perf_counter()
+    refresh([organization_id])
+    build_s = time.perf_counter() - started
+    aggregate(scope, unit=INCIDENTS, rows="year", columns="country")  # warm, as the timed reads are
+    moved = Incident.objects.filter(organization_id=organization_id).order_by("pk").values_list("pk", flat=True)[:1]
+    # To a month and country of their own: two months of the summary to recompute.
+    Incident.objects.filter(pk__in=list(moved)).update(date_start=timezone.now().date().replace(day=1), country="UY")
+    started = time.perf_counter()
+    aggregate(scope, unit=INCIDENTS, rows="year", columns="country")
+    refresh_ms = (time.perf_counter() - started) * 1000
+    return {"summary_build_s": round(build_s, 1), "summary_refresh_ms": round(refresh_ms, 1)}
 
 
 def cells_of(table: Any) -> dict[tuple[str, str], int]:
@@ -209,6 +248,7 @@ def run() -> dict[str, Any]:
 
     n_incidents = env_int("SALAMA_BENCH_ANALYTICS_INCIDENTS", 1_000_000)
     repeats = env_int("SALAMA_BENCH_ANALYTICS_REPEATS", 20)
+    live_repeats = env_int("SALAMA_BENCH_ANALYTICS_LIVE_REPEATS", 3)
     vendor = connection.vendor
     figures: dict[str, Any] = {"database": vendor, "incidents": n_incidents, "repeats": repeats}
     run_started = time.perf_counter()
@@ -225,6 +265,10 @@ def run() -> dict[str, Any]:
     figures["victims"], figures["acts"] = generated.victims, generated.acts
     log(f"generated {n_incidents} incidents in {figures['generation_s']}s")
 
+    # Before the export: the timed read after a write moves an incident.
+    figures.update(summary_figures(organization.pk, Scope(frozenset({organization.pk}))))
+    log(f"summary built in {figures['summary_build_s']}s; a read after a write {figures['summary_refresh_ms']} ms")
+
     with tempfile.TemporaryDirectory(prefix="salama-bench-parquet-") as folder:
         started = time.perf_counter()
         export_parquet(organization.pk, Path(folder))
@@ -234,6 +278,9 @@ def run() -> dict[str, Any]:
         scope = Scope(frozenset({organization.pk}))
         for name, work in database_aggregations(scope).items():
             samples, table = timed(work, repeats)
+            live_samples, live_table = timed(live(work), live_repeats)
+            figures[f"{name}_live_p95_ms"] = round(percentile(live_samples, 0.95), 1)
+            figures[f"{name}_summary_agrees_with_live"] = table == live_table
             duck_samples, duck_rows = timed(ceiling[name], repeats)
             p95, duck_p95 = percentile(samples, 0.95), percentile(duck_samples, 0.95)
             figures[f"{name}_p95_ms"] = round(p95, 1)

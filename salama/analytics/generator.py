@@ -1,6 +1,6 @@
 """A realistic generator of incidents for one organisation, for tests and the benchmark.
 
-Real rows are written with bulk inserts, the way benchmarks/bench_records.py writes its volume:
+Real rows are written with bulk inserts (`insert_rows`: what bulk_create writes, in one executemany):
 encrypted fields are left empty and every record carries the placeholder data key
 PLACEHOLDER_KEY (never looked up), because saving records one by one would make and store one
 data key per record. Analysis reads only coded, unencrypted columns, so nothing is lost.
@@ -190,20 +190,24 @@ def generate_incidents(
         case_links += [Case.defenders.through(case_id=case.pk, defender_id=d.pk) for d in protected]
     summary.cases = n_cases
     with transaction.atomic():
-        Defender.objects.bulk_create(defender_rows, batch_size=BATCH)
-        Defender.sectors.through.objects.bulk_create(sector_links, batch_size=BATCH)
-        Case.objects.bulk_create(case_rows, batch_size=BATCH)
-        Case.defenders.through.objects.bulk_create(case_links, batch_size=BATCH)
+        insert_rows(Defender, defender_rows)
+        insert_rows(Defender.sectors.through, sector_links)
+        insert_rows(Case, case_rows)
+        insert_rows(Case.defenders.through, case_links)
 
     rows: dict[str, list[Any]] = {"incidents": [], "victims": [], "acts": [], "perpetrators": [], "sources": []}
 
     def flush() -> None:
         with transaction.atomic():
-            Incident.objects.bulk_create(rows["incidents"], batch_size=BATCH)
-            Victim.objects.bulk_create(rows["victims"], batch_size=BATCH)
-            Act.objects.bulk_create(rows["acts"], batch_size=BATCH)
-            Perpetrator.objects.bulk_create(rows["perpetrators"], batch_size=BATCH)
-            Source.objects.bulk_create(rows["sources"], batch_size=BATCH)
+            tables: list[tuple[Any, str]] = [
+                (Incident, "incidents"),
+                (Victim, "victims"),
+                (Act, "acts"),
+                (Perpetrator, "perpetrators"),
+                (Source, "sources"),
+            ]
+            for model, name in tables:
+                insert_rows(model, rows[name])
         for batch in rows.values():
             batch.clear()
 
@@ -277,6 +281,27 @@ def generate_incidents(
     flush()
     summary.incidents = incidents
     return summary
+
+
+def insert_rows(model: Any, objects: list[Any]) -> None:
+    """What bulk_create writes (each field's pre-save value, prepared for the database), sent as
+    one executemany: bulk_create compiles a multi-row INSERT per few dozen rows on SQLite, which
+    took most of the time of a large generation. No signals, as with bulk_create; an automatic
+    primary key left empty is filled by the database."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    if not objects:
+        return
+    connection = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the per-call proxy
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not (f.primary_key and getattr(objects[0], f.attname) is None)]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    values = [tuple(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields) for obj in objects]
+    with connection.cursor() as cursor:
+        # Table and column names come from the model, never from input.
+        cursor.executemany(f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})", values)  # noqa: S608
 
 
 def _victims(rng: random.Random, incident: Any, first: Any, defenders: list[Any], status: Picker) -> list[Any]:

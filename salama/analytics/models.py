@@ -113,3 +113,62 @@ class WarningNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.flag_id} -> {self.user_id}"
+
+
+class MonthlyCount(models.Model):
+    """The monthly summary (salama.analytics.summary): incidents of one organisation in one
+    month and country, in all ("all" rows) or under one violation term rolled up to one depth
+    of the vocabulary ("violation" rows, distinct incidents). Derived data, rebuilt from the
+    incidents at will: it holds no names, no narrative, only counts."""
+
+    ALL, VIOLATION = "all", "violation"
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()  # the first day of the month of the incidents' start date
+    country = models.CharField(max_length=2, blank=True)  # "" when not recorded
+    dimension = models.CharField(max_length=10)
+    depth = models.PositiveSmallIntegerField(default=0)  # the vocabulary level; 0 for "all"
+    value = models.CharField(max_length=100, blank=True)  # the rolled-up term code; "" for "all"
+    incidents = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "dimension", "depth", "month", "country", "value"],
+                name="monthly_count_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.month:%Y-%m} {self.country or '-'} {self.value or '*'}: {self.incidents}"
+
+
+class MonthlyCountDirty(models.Model):
+    """An (organisation, month) whose summary rows may be out of date: written by database
+    triggers on the incidents and their acts, so every write counts, whatever wrote it. No
+    foreign-key constraint: deleting an organisation deletes its incidents, and their triggers
+    would mark the very organisation being deleted."""
+
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    month = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "month"], name="monthly_count_dirty_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.month:%Y-%m}"
+
+
+class MonthlyCountState(models.Model):
+    """When an organisation's summary was last built whole, and against which violation
+    vocabulary (a digest of its terms' ids, codes and paths): a re-parented term changes every
+    roll-up, so a different digest means the organisation is built again."""
+
+    organization = models.OneToOneField("orgs.Organization", on_delete=models.CASCADE, related_name="+")
+    vocabulary_digest = models.CharField(max_length=64)
+    built_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}: {self.vocabulary_digest[:12]}"

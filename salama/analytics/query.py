@@ -6,11 +6,14 @@ one more per total that cannot be added up from the cells (a total along a multi
 dimension is a distinct count, not a sum). Rows are never walked in Python; only the grouped
 counts (a few hundred at most) come back. The reasoning, and the measurements, are in
 docs/analytics.md.
+
+What the monthly summary can answer exactly (incidents by period, country, region and
+violation) `aggregate()` reads from it instead (salama.analytics.summary), with the same Table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -85,6 +88,14 @@ def _matching_victims(filters: Filters) -> QuerySet[Victim] | None:
     return Victim.objects.filter(conditions) if conditions else None
 
 
+def chosen_countries(filters: Filters) -> list[str] | None:
+    """The countries the country and region filters keep; None when they keep every one."""
+    countries = set(filters.countries)
+    if filters.regions:
+        countries |= {c for c, region in REGION_OF_COUNTRY.items() if region in filters.regions}
+    return sorted(countries) if countries or filters.regions else None
+
+
 def _incident_conditions(filters: Filters, victims: QuerySet[Victim] | None) -> Q:
     """Conditions on Incident rows: those with related rows are subqueries on incident ids, so
     that they never multiply the rows being counted."""
@@ -93,11 +104,9 @@ def _incident_conditions(filters: Filters, victims: QuerySet[Victim] | None) -> 
         q &= Q(date_start__gte=filters.date_from)
     if filters.date_to:
         q &= Q(date_start__lte=filters.date_to)
-    countries = set(filters.countries)
-    if filters.regions:
-        countries |= {c for c, region in REGION_OF_COUNTRY.items() if region in filters.regions}
-    if countries or filters.regions:
-        q &= Q(country__in=sorted(countries))
+    countries = chosen_countries(filters)
+    if countries is not None:
+        q &= Q(country__in=countries)
     related: list[tuple[Any, str, tuple[str, ...], str]] = [
         (Act, "violation_id", filters.violations, VIOLATION_TYPES),
         (Perpetrator, "type_id", filters.perpetrator_types, PERPETRATOR_TYPES),
@@ -205,6 +214,11 @@ def aggregate(
     column_dim = dimension(columns) if columns else None
     if column_dim is not None and column_dim.code == row_dim.code:
         raise ValueError("a cross-tabulation needs two different dimensions")
+    from .summary import answer_from_summary
+
+    summarised = answer_from_summary(scope, unit, row_dim, column_dim, filters, depth)
+    if summarised is not None:
+        return summarised
     base = counted_rows(scope, unit, filters)
     row_value = value_expression(row_dim, unit, depth)
     if column_dim is None:
@@ -213,20 +227,42 @@ def aggregate(
     repeats = unit in row_dim.multi_valued or unit in column_dim.multi_valued
     grouped = _count(base, {"r": row_value, "c": column_value}, distinct=repeats)
     cells = {(_key(r["r"]), _key(r["c"])): r["n"] for r in grouped}
+    values = {row_dim.code: row_value, column_dim.code: column_value}
+
+    def totals_along(dim: Dimension, axis: Axis, lines: Lines, across_multi: bool) -> tuple[int, ...]:
+        return _totals_along(base, values[dim.code], axis, lines, across_multi)
+
+    return cross_table(unit, (row_dim, column_dim), cells, depth, totals_along, lambda: _total(base))
+
+
+Lines = tuple[tuple[int, ...], ...]
+
+
+def cross_table(
+    unit: str,
+    dims: tuple[Dimension, Dimension],
+    cells: dict[tuple[str, str], int],
+    depth: int | None,
+    totals_along: Callable[[Dimension, Axis, Lines, bool], tuple[int, ...]],
+    distinct_total: Callable[[], int],
+) -> Table:
+    """A cross-tab from its cells: the axes, the totals along each (`totals_along` is told when
+    the other axis is multi-valued, so that a sum would count a unit twice), and the grand total
+    (`distinct_total` only when both axes are multi-valued)."""
+    row_dim, column_dim = dims
     row_axis = _axis(row_dim, {r for r, _c in cells}, unit, depth)
     column_axis = _axis(column_dim, {c for _r, c in cells}, unit, depth)
     counts = tuple(tuple(cells.get((r, c), 0) for c in column_axis.keys) for r in row_axis.keys)
-    row_totals = _totals_along(base, row_value, row_axis, counts, column_axis.multi_valued)
-    column_totals = _totals_along(
-        base, column_value, column_axis, tuple(zip(*counts, strict=True)), row_axis.multi_valued
-    )
+    row_totals = totals_along(row_dim, row_axis, counts, column_axis.multi_valued)
+    column_lines = columns_of(counts, len(column_axis.keys))
+    column_totals = totals_along(column_dim, column_axis, column_lines, row_axis.multi_valued)
     # Each unit falls in exactly one row (or column) of a single-valued axis: those totals add up.
     if not row_axis.multi_valued:
         total = sum(row_totals)
     elif not column_axis.multi_valued:
         total = sum(column_totals)
     else:
-        total = _total(base)
+        total = distinct_total()
     return Table(
         unit,
         row_axis,
@@ -237,6 +273,12 @@ def aggregate(
         total,
         notes=_notes(unit, [row_axis, column_axis]),
     )
+
+
+def columns_of(counts: tuple[tuple[int, ...], ...], width: int) -> tuple[tuple[int, ...], ...]:
+    """The cells column by column; `width` empty columns when no row was counted (an axis of
+    terms shows every term of its level even then)."""
+    return tuple(tuple(line[c] for line in counts) for c in range(width))
 
 
 def _totals_along(

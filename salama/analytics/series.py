@@ -7,6 +7,7 @@ planted: a planted month's rate is multiplied. Deterministic for a given `random
 
 from __future__ import annotations
 
+import calendar
 import math
 import random
 from collections.abc import Mapping
@@ -57,3 +58,8 @@ def month_starts(first: date, months: int) -> list[date]:
     """The first days of `months` consecutive months from `first`'s month."""
     index = first.year * 12 + first.month - 1
     return [date((index + n) // 12, (index + n) % 12 + 1, 1) for n in range(months)]
+
+
+def month_end(month: date) -> date:
+    """The last day of the month `month` falls in."""
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])

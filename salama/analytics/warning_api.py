@@ -28,7 +28,8 @@ from salama.orgs.models import Membership
 from .actions import do_dismiss_warning, do_subscribe_warnings, do_unsubscribe_warnings
 from .flagging import describe
 from .models import WarningFlag, WarningSubscription
-from .warning_views import SubscriptionForm, hides_count, min_cell, month_end, visible_flags, visible_incidents
+from .series import month_end
+from .warning_views import SubscriptionForm, hides_count, min_cell, visible_flags, visible_incidents
 
 router = Router(tags=["analytics"])
 

@@ -5,7 +5,6 @@ and links to incidents go through the incidents' own access checks."""
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -33,6 +32,7 @@ from . import quality
 from .actions import do_dismiss_warning, do_subscribe_warnings, do_unsubscribe_warnings
 from .flagging import NOT_CONFIRMED, describe, incidents_counted
 from .models import WarningFlag, WarningSubscription
+from .series import month_end
 
 
 def _me(request: HttpRequest) -> Membership:
@@ -42,10 +42,6 @@ def _me(request: HttpRequest) -> Membership:
 def min_cell() -> int:
     """The analysis's k (SALAMA_ANALYTICS_MIN_CELL): counts under it are small cells."""
     return int(getattr(settings, "SALAMA_ANALYTICS_MIN_CELL", 5))
-
-
-def month_end(month: date) -> date:
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
 def _incident_list(org_slug: str, country: str, first: date, last: date) -> str:
