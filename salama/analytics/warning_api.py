@@ -150,8 +150,11 @@ class AnalyticsWarningFlagOut(Schema):
 
 
 class AnalyticsWarningFiltersIn(Schema):
-    country: str = Field("", max_length=2, description="ISO 3166-1 alpha-2 code.")
-    sector: str = Field("", max_length=100, description="A sector's vocabulary code (rises only).")
+    # Patterns, not only lengths: a filter is compared in SQL and must hold no control character.
+    country: str = Field("", pattern=r"^([A-Za-z]{2})?$", description="ISO 3166-1 alpha-2 code.")
+    sector: str = Field(
+        "", max_length=100, pattern=r"^([a-z0-9][a-z0-9_.-]*)?$", description="A sector's vocabulary code (rises only)."
+    )
     kind: AnalyticsWarningKind | None = None
     include_dismissed: bool = Field(False, description="Also list the flags that were dismissed.")
 

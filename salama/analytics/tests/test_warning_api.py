@@ -162,6 +162,9 @@ def test_filters_order_and_pages(cast, world):
     second = call(cast, "a_admin", "GET", "warnings?page_size=2&page=2").json()
     assert second["next"] is None and len(second["items"]) == 1
     assert {flag["id"] for flag in first["items"] + second["items"]} == set(listed(cast, "a_admin"))
+    # A filter that no country or code can be is refused, never sent to the database.
+    for bad in ("country=K%00", "country=KEN", "sector=law%00yers", "sector=Lawyers"):
+        assert call(cast, "a_admin", "GET", f"warnings?{bad}").status_code == 400, bad
 
 
 def test_dismissal_needs_the_pages_permission_and_is_audited_like_the_page(cast, world, as_user):
