@@ -157,52 +157,53 @@ def detail_view(request: HttpRequest, org_slug: str, referral: Referral) -> Http
     return _page(request, referral)
 
 
-@referral_view(["POST"])
-def status_view(request: HttpRequest, org_slug: str, referral: Referral) -> HttpResponse:
-    form = StatusForm(request.POST, referral=referral, prefix="status")
+def _panel_form(
+    request: HttpRequest,
+    org_slug: str,
+    referral: Referral,
+    name: str,
+    form: Any,
+    write: Callable[[dict[str, Any]], object],
+    done: str,
+) -> HttpResponse:
+    """One of the referral page's small forms: the action and back to the page, or the page again
+    (400) with this form showing its errors or the action's refusal."""
     if form.is_valid():
         try:
-            actions.do_change_status(
-                _me(request), referral, form.cleaned_data["status"], sent_on=form.cleaned_data.get("sent_on")
-            )
+            write(form.cleaned_data)
         except ValidationError as error:
             add_action_errors(form, error)
         else:
-            messages.success(request, _("Status changed."))
+            messages.success(request, done)
             return redirect("referrals:detail", org_slug=org_slug, referral_id=referral.pk)
-    return _page(request, _referral(request, referral.pk), status=400, status_form=form)
+    return _page(request, _referral(request, referral.pk), status=400, **{name: form})
+
+
+@referral_view(["POST"])
+def status_view(request: HttpRequest, org_slug: str, referral: Referral) -> HttpResponse:
+    def write(data: dict[str, Any]) -> object:
+        return actions.do_change_status(_me(request), referral, data["status"], sent_on=data.get("sent_on"))
+
+    form = StatusForm(request.POST, referral=referral, prefix="status")
+    return _panel_form(request, org_slug, referral, "status_form", form, write, _("Status changed."))
 
 
 @referral_view(["POST"])
 def reply_view(request: HttpRequest, org_slug: str, referral: Referral) -> HttpResponse:
+    def write(data: dict[str, Any]) -> object:
+        return actions.do_record_reply(_me(request), referral, reply=data["reply"], received_on=data["received_on"])
+
     form = ReplyForm(request.POST, prefix="reply")
-    if form.is_valid():
-        try:
-            actions.do_record_reply(
-                _me(request), referral, reply=form.cleaned_data["reply"], received_on=form.cleaned_data["received_on"]
-            )
-        except ValidationError as error:
-            add_action_errors(form, error)
-        else:
-            messages.success(request, _("Reply recorded."))
-            return redirect("referrals:detail", org_slug=org_slug, referral_id=referral.pk)
-    return _page(request, _referral(request, referral.pk), status=400, reply_form=form)
+    return _panel_form(request, org_slug, referral, "reply_form", form, write, _("Reply recorded."))
 
 
 @referral_view(["POST"])
 def outcome_view(request: HttpRequest, org_slug: str, referral: Referral) -> HttpResponse:
+    def write(data: dict[str, Any]) -> object:
+        return actions.do_record_outcome(_me(request), referral, outcome=data["outcome"], notes=data["notes"])
+
     form = OutcomeForm(request.POST, prefix="outcome")
-    if form.is_valid():
-        try:
-            actions.do_record_outcome(
-                _me(request), referral, outcome=form.cleaned_data["outcome"], notes=form.cleaned_data["notes"]
-            )
-        except ValidationError as error:
-            add_action_errors(form, error)
-        else:
-            messages.success(request, _("Outcome recorded."))
-            return redirect("referrals:detail", org_slug=org_slug, referral_id=referral.pk)
-    return _page(request, _referral(request, referral.pk), status=400, outcome_form=form)
+    return _panel_form(request, org_slug, referral, "outcome_form", form, write, _("Outcome recorded."))
 
 
 @referral_view(["POST"])
