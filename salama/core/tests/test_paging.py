@@ -68,3 +68,15 @@ def test_rows_are_read_by_key_alone_when_the_list_gives_its_unfiltered_rows(db):
         assert "IN (SELECT" not in reading["sql"]  # the page's rows, by key alone
     # One query applied the filter, for the count and every page's keys.
     assert filtering == 1 and keys_first.count == plain.count
+
+
+def test_the_pager_keeps_the_filters_and_links_both_ways(db):
+    from django.template.loader import render_to_string
+
+    load_default_vocabularies()
+    page = KeysFirstPaginator(Term.objects.order_by("pk"), 10).page(2)
+    html = render_to_string("includes/pagination.html", {"page": page, "query": "status=active"})
+    assert 'href="?status=active&amp;page=1"' in html and 'href="?status=active&amp;page=3"' in html
+    assert "Page 2 of" in html
+    only = KeysFirstPaginator(Term.objects.order_by("pk")[:5], 10).page(1)
+    assert "pagination" not in render_to_string("includes/pagination.html", {"page": only, "query": ""})
