@@ -78,5 +78,6 @@ def test_the_pager_keeps_the_filters_and_links_both_ways(db):
     html = render_to_string("includes/pagination.html", {"page": page, "query": "status=active"})
     assert 'href="?status=active&amp;page=1"' in html and 'href="?status=active&amp;page=3"' in html
     assert "Page 2 of" in html
-    only = KeysFirstPaginator(Term.objects.order_by("pk")[:5], 10).page(1)
+    five = Term.objects.filter(pk__in=list(Term.objects.order_by("pk").values_list("pk", flat=True)[:5]))
+    only = KeysFirstPaginator(five.order_by("pk"), 10).page(1)
     assert "pagination" not in render_to_string("includes/pagination.html", {"page": only, "query": ""})
