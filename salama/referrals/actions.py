@@ -58,16 +58,9 @@ LOGGABLE = (
     "language",
     "format",
 )
-ENCRYPTED = (
-    "what_was_sent",
-    "link_to_work",
-    "domestic_remedies",
-    "state_informed",
-    "other_proceedings",
-    "urgency",
-    "requested_action",
-    "grant_need",
-)
+# The encrypted details a draft holds: every revealable text but the reply and the outcome notes,
+# which come with their own actions.
+ENCRYPTED = tuple(name for name in REVEALABLE if name not in ("reply", "outcome_notes"))
 # Details a person may set on a draft or change later (the status, reply and outcome have their
 # own actions, with their own history lines).
 EDITABLE = (

@@ -95,3 +95,14 @@ def test_history_includes_reminders_sent_by_nobody(api: Any, referral: Any) -> N
     ReferralEvent.objects.create(referral=referral, kind=ReferralEvent.Kind.REMINDER, details={"reason": "stale"})
     history = api.get(f"/referrals/{referral.pk}").json()["history"]
     assert [(event["kind"], event["by"]) for event in history][-1] == ("reminder", None)
+
+
+def test_the_api_offers_to_reveal_exactly_the_encrypted_texts() -> None:
+    from typing import get_args
+
+    from salama.referrals.access import REVEALABLE
+    from salama.referrals.api import RevealName
+    from salama.referrals.models import Referral
+
+    encrypted = {field.name for field in Referral._meta.get_fields() if type(field).__name__.startswith("Encrypted")}
+    assert set(get_args(RevealName)) == set(REVEALABLE) == encrypted
