@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -212,6 +213,23 @@ def _demo_defenders() -> None:
         codes = fields.pop("sectors")
         sectors = list(Term.objects.filter(vocabulary__code="sectors", code__in=codes))
         do_create_defender(admin, country="CO", sectors=sectors, **fields)
+
+
+def la_maestra_case(lead: Membership) -> Any:
+    """The demo case of La Maestra, one of Tierra Digna's defenders, opened a month ago if she has
+    none yet; None without her. Referrals and responses of the demo are about it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from salama.cases.actions import do_open_case
+    from salama.defenders.models import Defender
+
+    defender = Defender.objects.filter(organization=lead.organization, public_name="La Maestra").first()
+    if defender is None:
+        return None
+    opened_on = timezone.localdate() - timedelta(days=30)
+    return defender.cases.first() or do_open_case(lead, title="Colibrí", defenders=[defender], opened_on=opened_on)
 
 
 # Invented subscribers of the Colombian NGO's alerts, at the demo domain so the demo mailbox

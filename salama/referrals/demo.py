@@ -7,15 +7,14 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from salama.core.demo import la_maestra_case
 from salama.core.permissions import Role
 from salama.orgs.models import Membership
 
 
 def load_demo_referrals() -> None:
     """Added once, after the demo defenders and responses (salama.core.demo)."""
-    from salama.cases.actions import do_open_case
     from salama.defenders.actions import do_record_consent
-    from salama.defenders.models import Defender
     from salama.directory.models import ProtectionActor
 
     from . import actions
@@ -25,13 +24,11 @@ def load_demo_referrals() -> None:
     rapporteur = ProtectionActor.objects.filter(slug="un-sr-hrd").first()
     if lead is None or rapporteur is None or Referral.objects.filter(organization=lead.organization).exists():
         return
-    defender = Defender.objects.filter(organization=lead.organization, public_name="La Maestra").first()
-    if defender is None:
+    case = la_maestra_case(lead)
+    if case is None:
         return
+    defender = case.defenders.get(public_name="La Maestra")
     today = timezone.localdate()
-    case = defender.cases.first() or do_open_case(
-        lead, title="Colibrí", defenders=[defender], opened_on=today - timedelta(days=30)
-    )
     do_record_consent(
         lead, defender, scope="share_with_mechanism", mechanism=rapporteur.slug, given_on=today - timedelta(days=21)
     )

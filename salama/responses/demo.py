@@ -8,14 +8,13 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from salama.core.demo import la_maestra_case
 from salama.core.permissions import Role
 from salama.orgs.models import Membership, Organization
 
 
 def load_demo_responses() -> None:
     """Added once, after the demo defenders (salama.core.demo)."""
-    from salama.cases.actions import do_open_case
-    from salama.defenders.models import Defender
     from salama.directory.models import ProtectionActor
 
     from . import actions
@@ -25,13 +24,10 @@ def load_demo_responses() -> None:
     donor = Organization.objects.filter(slug="defenders-fund").first()
     if lead is None or Response.objects.filter(organization=lead.organization).exists():
         return
-    defender = Defender.objects.filter(organization=lead.organization, public_name="La Maestra").first()
-    if defender is None:
+    case = la_maestra_case(lead)
+    if case is None:
         return
     today = timezone.localdate()
-    case = defender.cases.first() or do_open_case(
-        lead, title="Colibrí", defenders=[defender], opened_on=today - timedelta(days=30)
-    )
     grant = actions.do_create_response(lead, case, kind=Kind.EMERGENCY_GRANT, status="active")
     actions.do_save_detail(
         lead,
