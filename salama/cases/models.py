@@ -105,3 +105,32 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.case_id}"
+
+
+class CountryListKey(models.Model):
+    """The case list's order beside each country of a case's defenders: one row per (case,
+    country), so that the list filtered by country reads its page and its capped count off one
+    index, newest first, instead of looking up and sorting every matching case.
+
+    Derived data, written only by database triggers on cases, their defender links and the
+    defenders' country (migration 0004), whatever made the change. Nothing here is sensitive:
+    a defender's country and a case's reference and opening date are in clear already."""
+
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    country = models.CharField(max_length=2)
+    opened_on = models.DateField()
+    reference = models.CharField(max_length=30)
+    case = models.ForeignKey(Case, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["country", "case"], name="country_key_once")]
+        indexes = [
+            models.Index(
+                fields=["organization", "country", "-opened_on", "reference", "case"], name="country_key_list_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country}: {self.reference}"

@@ -25,7 +25,7 @@ from salama.revisions.views import history_response
 from salama.sharing.access import grants_of
 
 from . import actions
-from .access import NOTES, SUMMARY, access_case, cases_for, notes_of, timeline_of
+from .access import NOTES, SUMMARY, access_case, case_list_keys, cases_for, notes_of, timeline_of
 from .forms import CaseFilterForm, CaseForm, EditCaseForm, NoteForm, RevealForm, StatusForm, TeamForm
 from .models import Case
 from .timeline import describe
@@ -60,7 +60,10 @@ def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         return render(request, "cases/list.html", context, status=400)
     me = _me(request)
-    paginator = KeysFirstPaginator(cases_for(me, form.filters()), PAGE_SIZE, rows=cases_for(me))
+    filters = form.filters()
+    paginator = KeysFirstPaginator(
+        cases_for(me, filters), PAGE_SIZE, rows=cases_for(me), keys=case_list_keys(me, filters)
+    )
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -11,6 +11,12 @@ first COUNT_CAP + 1 keys, which give both the count and the page, and the 25 row
 primary key alone. Counting, finding the keys and reading the rows through the filtered list
 would build the subqueries' results three times.
 
+A list may also pass `keys`: its keys in its order from a table kept for that purpose (the
+violation and country list keys, kept by database triggers), when the filter would otherwise
+make the database look up and sort every matching row to find the first COUNT_CAP + 1. Such
+keys may repeat (an incident under two narrower violations of the term asked for) and repeat
+only next to each other, since the order ends with the key; each is kept once.
+
 Counting stops at COUNT_CAP rows: an exact count of 700,000 matching incidents costs seconds and
 tells a person nothing that "more than 10,000" does not; what they need is a narrower filter.
 Pages past the cap are not offered.
@@ -18,6 +24,7 @@ Pages past the cap are not offered.
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -36,16 +43,25 @@ class KeysFirstPaginator(Paginator):
     object_list: QuerySet[Any]
 
     def __init__(
-        self, *args: Any, count_in_order: bool = False, rows: QuerySet[Any] | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        count_in_order: bool = False,
+        rows: QuerySet[Any] | None = None,
+        keys: QuerySet[Any] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.count_in_order = count_in_order
-        # The keys come from the filtered list, which checked access; `rows` must check it too.
-        self.rows = rows
+        # The keys come from the filtered list (or `keys`, which must check the same access);
+        # `rows` must check it too.
+        self.rows = rows if rows is not None or keys is None else self.object_list
+        self.keys = keys
 
     @cached_property
     def _capped_keys(self) -> list[Any] | None:
         """With `rows`: the first COUNT_CAP + 1 keys in the list's order, from one query."""
+        if self.keys is not None:
+            return list(islice(_once_each(self.keys.iterator(chunk_size=2_000)), COUNT_CAP + 1))
         if self.rows is None:
             return None
         return list(self.object_list.values_list("pk", flat=True)[: COUNT_CAP + 1])
@@ -76,3 +92,12 @@ class KeysFirstPaginator(Paginator):
             source = self.object_list
         rows = {row.pk: row for row in source.filter(pk__in=keys)}
         return Page([rows[key] for key in keys if key in rows], number, self)
+
+
+def _once_each(keys: Any) -> Any:
+    """Keys in order, each once: a repeat always follows its first appearance directly."""
+    previous = None
+    for key in keys:
+        if key != previous:
+            yield key
+        previous = key

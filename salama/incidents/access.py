@@ -6,7 +6,7 @@ Need to know goes through the case: an incident is seen by whoever may see its c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -33,6 +33,7 @@ from .models import (
     Incident,
     IncidentLink,
     Perpetrator,
+    ViolationListKey,
 )
 
 ENCRYPTED_FIELDS = tuple(f.name for f in Incident._meta.concrete_fields if isinstance(f, EncryptedField))
@@ -131,6 +132,21 @@ def incidents_for(membership: Membership, filters: IncidentFilters | None = None
         queryset = queryset.filter(_overlapping(membership.organization_id, filters.date_from, filters.date_to))
     # Every key in the same direction, so that incident_list_idx gives the order without a sort.
     return _with_presence(queryset).select_related("case").order_by("-date_start", "-created_at", "-pk")
+
+
+def incident_list_keys(membership: Membership, filters: IncidentFilters) -> QuerySet[Any] | None:
+    """The filtered list's keys in its order, read off the violation list keys, when a violation
+    is the only filter and the member sees every incident of the organisation: one range of an
+    index instead of looking up and sorting every incident with that violation. None otherwise,
+    and the list finds its keys itself (salama.core.paging)."""
+    if filters.violation is None or membership.role in TEAM_ONLY_ROLES:
+        return None
+    if replace(filters, violation=None) != IncidentFilters():
+        return None
+    keys = ViolationListKey.objects.filter(
+        organization_id=membership.organization_id, violation_id__in=_rolled_up(filters.violation)
+    )
+    return keys.order_by("-date_start", "-created_at", "-incident_id").values_list("incident_id", flat=True)
 
 
 def incidents_of_case(case: Case) -> QuerySet[Incident]:

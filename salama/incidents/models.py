@@ -204,3 +204,35 @@ class IncidentLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_incident_id} {self.kind} {self.to_incident_id}"
+
+
+class ViolationListKey(models.Model):
+    """The incident list's order beside each violation coded on an incident: one row per
+    (incident, violation term), so that the list filtered by a violation reads its page and
+    its capped count off one index, newest first, without looking up every matching incident.
+
+    Derived data, written only by database triggers on incidents and acts (migration 0005),
+    whatever made the change: the actions, an import, a bulk insert, a queryset update. Nothing
+    here is sensitive: the same organisation, term, dates and key are in the incident and act
+    rows already."""
+
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    # The term's key, not a reference: the acts hold the references that keep a term in use.
+    violation_id = models.BigIntegerField()
+    date_start = models.DateField()
+    created_at = models.DateTimeField()
+    incident = models.ForeignKey(Incident, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["violation_id", "incident"], name="violation_key_once")]
+        indexes = [
+            models.Index(
+                fields=["organization", "violation_id", "date_start", "created_at", "incident"],
+                name="violation_key_list_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.violation_id} in {self.incident_id}"

@@ -26,7 +26,7 @@ from salama.revisions.forms import CommentForm
 from salama.revisions.views import history_response
 
 from . import actions
-from .access import ENCRYPTED_FIELDS, access_incident, incidents_for, links_of
+from .access import ENCRYPTED_FIELDS, access_incident, incident_list_keys, incidents_for, links_of
 from .forms import (
     ROWS,
     EditIncidentForm,
@@ -80,7 +80,8 @@ def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     rows = incidents_for(me).prefetch_related("acts__violation")
     # A date filter is a range of the list's index (see _overlapping): count from its newest end.
     in_order = bool(filters.date_from or filters.date_to)
-    paginator = KeysFirstPaginator(queryset, PAGE_SIZE, count_in_order=in_order, rows=rows)
+    keys = incident_list_keys(me, filters)
+    paginator = KeysFirstPaginator(queryset, PAGE_SIZE, count_in_order=in_order, rows=rows, keys=keys)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -4,6 +4,8 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
+from salama.core.migration_sql import per_vendor
+
 # The monthly summary's freshness (salama.analytics.summary): every write to the incidents or
 # their acts marks the (organisation, month) it touches, whatever made it (the actions, a bulk
 # insert, a queryset update, raw SQL, an import). The next aggregate recomputes marked months.
@@ -141,15 +143,6 @@ PG_DROP = [
 ]
 
 
-def _per_vendor(statements: dict[str, list[str]]):
-    # RunSQL cannot depend on the database in use, and the two dialects differ.
-    def run(apps, schema_editor):
-        for sql in statements.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(sql, params=None)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("analytics", "0002_warning_flags"),
@@ -218,7 +211,7 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(
-            _per_vendor({"sqlite": SQLITE_TRIGGERS, "postgresql": PG_TRIGGERS}),
-            _per_vendor({"sqlite": SQLITE_DROP, "postgresql": PG_DROP}),
+            per_vendor({"sqlite": SQLITE_TRIGGERS, "postgresql": PG_TRIGGERS}),
+            per_vendor({"sqlite": SQLITE_DROP, "postgresql": PG_DROP}),
         ),
     ]
