@@ -15,3 +15,22 @@ def per_vendor(statements: dict[str, list[str]]) -> Callable[[Any, Any], None]:
             schema_editor.execute(sql, params=None)
 
     return run
+
+
+def pg_recompute_trigger_function(name: str, recompute: str, column: str) -> str:
+    """A PostgreSQL row-trigger function that calls `recompute(key)` for the row's `column`,
+    before and after the change: for derived rows rebuilt whole per record (a few rows each)
+    rather than patched, which is hard to get right when two source rows share a value."""
+    return f"""
+CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM {recompute}(OLD.{column});
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM {recompute}(NEW.{column});
+    END IF;
+    RETURN NULL;
+END
+$$;
+"""

@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from salama.core.migration_sql import per_vendor
+from salama.core.migration_sql import per_vendor, pg_recompute_trigger_function
 
 # The country list keys (salama.cases.models.CountryListKey) follow every write to cases, their
 # defender links and the defenders' country, whatever made it. A change to a case's defenders,
@@ -53,17 +53,6 @@ CREATE FUNCTION cases_recompute_country_keys(one_case uuid) RETURNS void LANGUAG
     DELETE FROM {KEYS} WHERE case_id = one_case;
     INSERT INTO {KEYS} ({COLUMNS}) {CASE_KEYS} AND c.id = one_case ON CONFLICT DO NOTHING;
 $$;
-CREATE FUNCTION cases_keys_link_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM cases_recompute_country_keys(OLD.case_id);
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        PERFORM cases_recompute_country_keys(NEW.case_id);
-    END IF;
-    RETURN NULL;
-END
-$$;
 CREATE FUNCTION cases_keys_defender_moved() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM cases_recompute_country_keys(cd.case_id) FROM cases_case_defenders cd WHERE cd.defender_id = NEW.id;
@@ -82,6 +71,7 @@ BEGIN
 END
 $$;
 """,
+    pg_recompute_trigger_function("cases_keys_link_changed", "cases_recompute_country_keys", "case_id"),
     "CREATE TRIGGER cases_keys_link_changed AFTER INSERT OR UPDATE OR DELETE ON cases_case_defenders "
     "FOR EACH ROW EXECUTE FUNCTION cases_keys_link_changed();",
     "CREATE TRIGGER cases_keys_defender_moved AFTER UPDATE ON defenders_defender FOR EACH ROW "

@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from salama.core.migration_sql import per_vendor
+from salama.core.migration_sql import per_vendor, pg_recompute_trigger_function
 
 # The violation list keys (salama.incidents.models.ViolationListKey) follow every write to the
 # incidents and their acts, whatever made it. Each change to an incident's acts recomputes that
@@ -52,17 +52,6 @@ CREATE FUNCTION incidents_recompute_violation_keys(incident uuid) RETURNS void L
     FROM incidents_incident i JOIN incidents_act a ON a.incident_id = i.id WHERE i.id = incident
     ON CONFLICT DO NOTHING;
 $$;
-CREATE FUNCTION incidents_keys_act_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM incidents_recompute_violation_keys(OLD.incident_id);
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        PERFORM incidents_recompute_violation_keys(NEW.incident_id);
-    END IF;
-    RETURN NULL;
-END
-$$;
 CREATE FUNCTION incidents_keys_incident_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
@@ -76,6 +65,7 @@ BEGIN
 END
 $$;
 """,
+    pg_recompute_trigger_function("incidents_keys_act_changed", "incidents_recompute_violation_keys", "incident_id"),
     "CREATE TRIGGER incidents_keys_act_added_or_removed AFTER INSERT OR DELETE ON incidents_act "
     "FOR EACH ROW EXECUTE FUNCTION incidents_keys_act_changed();",
     "CREATE TRIGGER incidents_keys_act_updated AFTER UPDATE ON incidents_act FOR EACH ROW "
