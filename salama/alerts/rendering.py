@@ -15,6 +15,8 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from salama.core.bidi import keep_numbers_in_order
+
 from .access import targets_of, versions_of
 from .models import Alert, AlertTarget, AlertVersion
 from .rooms import render_room, rooms_for
@@ -35,10 +37,11 @@ def _version_values(version: AlertVersion) -> dict[str, str]:
 
 def _email(alert: Alert, text: dict[str, str], targets: list[dict[str, str]]) -> dict[str, str]:
     context = {"alert": alert, "text": text, "targets": targets, "links": LINKS, "greeting": "[[greeting]]"}
-    subject = f"[{alert.reference}] {text['title']}"
+    language = translation.get_language() or ""
+    # Mail clients have no <bdi> for the subject and the text part: isolating characters instead.
     return {
-        "subject": subject,
-        "text": render_to_string("alerts/email/message.txt", context),
+        "subject": keep_numbers_in_order(f"[{alert.reference}] {text['title']}", language),
+        "text": keep_numbers_in_order(render_to_string("alerts/email/message.txt", context), language),
         "html": render_to_string("alerts/email/message.html", context),
     }
 

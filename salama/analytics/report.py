@@ -18,7 +18,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from salama.core.pdf import is_rtl, keep_numbers_in_order, new_document, write_paragraph
+from salama.core.bidi import is_rtl, keep_numbers_in_order
+from salama.core.pdf import new_document, write_paragraph
 
 from .tables import Table
 

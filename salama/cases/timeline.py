@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext as _
+
+from salama.core.bidi import keep_numbers_in_order
 
 from .models import Case, TimelineEvent
 
@@ -14,6 +17,12 @@ def _choice(choices: Any, value: str) -> str:
 
 
 def describe(event: TimelineEvent) -> str:
+    """The event in words, in the reader's language; in right-to-left text its references and
+    dates are isolated so that they read as written."""
+    return keep_numbers_in_order(_line(event), translation.get_language() or "")
+
+
+def _line(event: TimelineEvent) -> str:
     who = (event.actor.display_name or event.actor.email) if event.actor else _("Someone no longer in Salama")
     details = event.details or {}
     values: dict[str, Any] = {"who": who}

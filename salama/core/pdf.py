@@ -8,39 +8,18 @@ join and mixed runs are ordered by the bidi algorithm. Nothing is fetched at run
 from __future__ import annotations
 
 import functools
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
+from salama.core.bidi import is_rtl, keep_numbers_in_order
+
 if TYPE_CHECKING:
     from fpdf import FPDF
 
 FONTS = Path(settings.BASE_DIR) / "static" / "vendor" / "fonts"
-RTL_LANGUAGES = frozenset({"ar"})
 LATIN, ARABIC = "sans", "naskh"
-
-
-# A run of digits joined by separators: a reference (2026-0001), a date (2026-03-14), a time.
-_NUMBER_GROUP = re.compile(r"\d+(?:[-/.:,]\d+)+")
-LEFT_TO_RIGHT_ISOLATE, POP_DIRECTIONAL_ISOLATE = "\u2066", "\u2069"
-
-
-def is_rtl(language: str) -> bool:
-    return language in RTL_LANGUAGES
-
-
-def keep_numbers_in_order(text: str, language: str) -> str:
-    """Isolate references and dates in right-to-left text so they read as written.
-
-    After Arabic letters the bidi algorithm takes digits for Arabic numbers and a hyphen between
-    them for a neutral, so "2026-0001" would print as "0001-2026". A left-to-right isolate keeps
-    the group whole, as `<bdi>` does on a web page.
-    """
-    if not is_rtl(language):
-        return text
-    return _NUMBER_GROUP.sub(lambda group: f"{LEFT_TO_RIGHT_ISOLATE}{group[0]}{POP_DIRECTIONAL_ISOLATE}", text)
 
 
 def write_paragraph(document: FPDF, text: str, language: str, size: float) -> None:

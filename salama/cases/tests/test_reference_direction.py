@@ -30,3 +30,37 @@ def test_an_arabic_page_isolates_the_reference_in_its_sentences(cast: Any, as_us
     # The window title is text only: no element there, the reference as it is.
     title = page.split("<title>", 1)[1].split("</title>", 1)[0]
     assert "<bdi>" not in title and "&lt;bdi" not in title
+
+
+def test_timeline_lines_isolate_the_reference_in_arabic_only(cast: Any) -> None:
+    from django.utils import translation
+
+    from salama.cases.access import timeline_of
+    from salama.cases.timeline import describe
+
+    admin = cast.membership("a_admin")
+    case = do_open_case(admin, title="Threats", defenders=[do_create_defender(admin, public_name="Lucía P.")])
+    opened = timeline_of(case).get(kind="case.opened")
+    with translation.override("ar"):
+        assert f"\u2066{case.reference}\u2069" in describe(opened)
+    with translation.override("en"):
+        line = describe(opened)
+        assert case.reference in line and "\u2066" not in line
+
+
+def test_an_arabic_alert_email_keeps_its_reference_in_order(db: Any) -> None:
+    from django.utils import translation
+
+    from salama.alerts.models import Alert, AlertVersion
+    from salama.alerts.rendering import _email
+
+    alert = Alert(reference="UA 012/26", kind=Alert.Kind.INITIAL)
+    text = {name: "نص" for name in AlertVersion.TEXT_FIELDS}
+    with translation.override("ar"):
+        arabic = _email(alert, text, [])
+    with translation.override("en"):
+        english = _email(alert, text, [])
+    assert arabic["subject"] == "[UA \u2066012/26\u2069] نص" and english["subject"] == "[UA 012/26] نص"
+    assert "UA \u2066012/26\u2069" in arabic["text"] and "\u2066" not in english["text"]
+    assert '<html lang="ar" dir="rtl">' in arabic["html"] and "<bdi>UA 012/26</bdi>" in arabic["html"]
+    assert '<html lang="en" dir="ltr">' in english["html"]

@@ -8,7 +8,8 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
-from salama.core.pdf import keep_numbers_in_order, new_document, write_paragraph
+from salama.core.bidi import keep_numbers_in_order
+from salama.core.pdf import new_document, write_paragraph
 
 LRI, PDI = "\u2066", "\u2069"
 

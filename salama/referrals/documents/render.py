@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import io
 
-from salama.core.pdf import is_rtl, keep_numbers_in_order, new_document, write_paragraph
+from salama.core.bidi import is_rtl, keep_numbers_in_order
+from salama.core.pdf import new_document, write_paragraph
 
 from .kinds import Block
 
