@@ -23,6 +23,7 @@ from salama.api.errors import ERRORS
 from salama.api.pagination import PageNumberPagination
 from salama.api.policies import requires
 from salama.cases.access import visible_cases
+from salama.core.requests import membership_of
 from salama.defenders.access import defenders_of
 from salama.delivery import engine
 from salama.delivery.models import Delivery
@@ -212,12 +213,8 @@ class ActionOut(Schema):
         return obj.member_id is not None
 
 
-def _me(request: HttpRequest) -> Any:
-    return request.membership  # type: ignore[attr-defined]
-
-
 def _alert(request: HttpRequest, alert_id: UUID) -> Alert:
-    return access_alert(_me(request), alert_id)
+    return access_alert(membership_of(request), alert_id)
 
 
 def _out(request: HttpRequest, alert: Alert) -> dict[str, Any]:
@@ -226,7 +223,7 @@ def _out(request: HttpRequest, alert: Alert) -> dict[str, Any]:
         "original": alert.original_id,
         "audience_rule": alert.audience_rule_id,
         "countries": [country.code for country in alert.countries],
-        "cases": list(visible_cases(_me(request)).filter(alerts=alert).values_list("pk", flat=True)),
+        "cases": list(visible_cases(membership_of(request)).filter(alerts=alert).values_list("pk", flat=True)),
         "defenders": list(alert.defenders.values_list("pk", flat=True)),
         "languages": list(versions_of(alert).values_list("language", flat=True)),
         "created_by": alert.created_by_id,
@@ -237,7 +234,7 @@ def _out(request: HttpRequest, alert: Alert) -> dict[str, Any]:
 
 def _settings(request: HttpRequest, payload: Schema, *, partial: bool = False) -> dict[str, Any]:
     data = payload.dict(exclude_unset=partial)
-    me = _me(request)
+    me = membership_of(request)
     if "cases" in data:
         found = list(visible_cases(me).filter(pk__in=set(data["cases"])))
         if len(found) != len(set(data["cases"])):
@@ -263,13 +260,13 @@ def _settings(request: HttpRequest, payload: Schema, *, partial: bool = False) -
 @paginate(PageNumberPagination)
 @requires("alerts.view")
 def list_alerts(request: HttpRequest, org_slug: str, state: State | None = None):  # type: ignore[no-untyped-def]
-    return [_out(request, alert) for alert in alerts_of(_me(request), state or "")]
+    return [_out(request, alert) for alert in alerts_of(membership_of(request), state or "")]
 
 
 @router.post(BASE, response={201: AlertOut, **ERRORS})
 @requires("alerts.edit")
 def create_alert(request: HttpRequest, org_slug: str, payload: AlertIn):  # type: ignore[no-untyped-def]
-    alert = actions.do_create_alert(_me(request), **_settings(request, payload))
+    alert = actions.do_create_alert(membership_of(request), **_settings(request, payload))
     return Status(201, _out(request, alert))
 
 
@@ -283,13 +280,13 @@ def get_alert(request: HttpRequest, org_slug: str, alert_id: UUID):  # type: ign
 @requires("alerts.edit")
 def update_alert(request: HttpRequest, org_slug: str, alert_id: UUID, payload: AlertPatch):  # type: ignore[no-untyped-def]
     alert = _alert(request, alert_id)
-    actions.do_update_alert(_me(request), alert, **_settings(request, payload, partial=True))
+    actions.do_update_alert(membership_of(request), alert, **_settings(request, payload, partial=True))
     return _out(request, _alert(request, alert_id))
 
 
 def _workflow(request: HttpRequest, alert_id: UUID, step: Any) -> dict[str, Any]:
     alert = _alert(request, alert_id)
-    step(_me(request), alert)
+    step(membership_of(request), alert)
     return _out(request, _alert(request, alert_id))
 
 
@@ -315,7 +312,7 @@ def publish_alert(request: HttpRequest, org_slug: str, alert_id: UUID, payload: 
         raise ValidationError(
             {"second_factor_code": [_("That code did not work. Use your newest authenticator code.")]}
         )
-    actions.do_publish(_me(request), alert, second_factor_confirmed=True)
+    actions.do_publish(membership_of(request), alert, second_factor_confirmed=True)
     return _out(request, _alert(request, alert_id))
 
 
@@ -329,7 +326,7 @@ def close_alert(request: HttpRequest, org_slug: str, alert_id: UUID):  # type: i
 @router.post(ONE + "/follow-ups", response={201: AlertOut, **ERRORS})
 @requires("alerts.edit")
 def create_follow_up(request: HttpRequest, org_slug: str, alert_id: UUID, payload: FollowUpIn):  # type: ignore[no-untyped-def]
-    follow = actions.do_create_follow_up(_me(request), _alert(request, alert_id), payload.kind)
+    follow = actions.do_create_follow_up(membership_of(request), _alert(request, alert_id), payload.kind)
     return Status(201, _out(request, follow))
 
 
@@ -345,7 +342,7 @@ def list_alert_versions(request: HttpRequest, org_slug: str, alert_id: UUID):  #
 @router.put(ONE + "/versions/{language}", response={200: VersionOut, **ERRORS})
 @requires("alerts.edit")
 def put_alert_version(request: HttpRequest, org_slug: str, alert_id: UUID, language: Language, payload: VersionIn):  # type: ignore[no-untyped-def]
-    return actions.do_save_version(_me(request), _alert(request, alert_id), language, **payload.dict())
+    return actions.do_save_version(membership_of(request), _alert(request, alert_id), language, **payload.dict())
 
 
 @router.delete(ONE + "/versions/{language}", response={204: None, **ERRORS})
@@ -355,7 +352,7 @@ def delete_alert_version(request: HttpRequest, org_slug: str, alert_id: UUID, la
     version = version_in(alert, language)
     if version is None:
         raise ValidationError({"language": [_("The alert has no text in this language.")]})
-    actions.do_delete_version(_me(request), alert, version)
+    actions.do_delete_version(membership_of(request), alert, version)
     return Status(204, None)
 
 
@@ -373,7 +370,7 @@ def _target_out(target: AlertTarget) -> dict[str, Any]:
 @router.post(ONE + "/targets", response={201: TargetOut, **ERRORS})
 @requires("alerts.edit")
 def create_alert_target(request: HttpRequest, org_slug: str, alert_id: UUID, payload: TargetIn):  # type: ignore[no-untyped-def]
-    target = actions.do_save_target(_me(request), _alert(request, alert_id), None, **payload.dict())
+    target = actions.do_save_target(membership_of(request), _alert(request, alert_id), None, **payload.dict())
     return Status(201, _target_out(target))
 
 
@@ -382,7 +379,7 @@ def create_alert_target(request: HttpRequest, org_slug: str, alert_id: UUID, pay
 def update_alert_target(request: HttpRequest, org_slug: str, alert_id: UUID, target_id: UUID, payload: TargetPatch):  # type: ignore[no-untyped-def]
     alert = _alert(request, alert_id)
     target = actions.do_save_target(
-        _me(request), alert, access_target(alert, target_id), **payload.dict(exclude_unset=True)
+        membership_of(request), alert, access_target(alert, target_id), **payload.dict(exclude_unset=True)
     )
     return _target_out(target)
 
@@ -391,7 +388,7 @@ def update_alert_target(request: HttpRequest, org_slug: str, alert_id: UUID, tar
 @requires("alerts.edit")
 def delete_alert_target(request: HttpRequest, org_slug: str, alert_id: UUID, target_id: UUID):  # type: ignore[no-untyped-def]
     alert = _alert(request, alert_id)
-    actions.do_remove_target(_me(request), alert, access_target(alert, target_id))
+    actions.do_remove_target(membership_of(request), alert, access_target(alert, target_id))
     return Status(204, None)
 
 
@@ -430,7 +427,7 @@ def list_alert_deliveries(request: HttpRequest, org_slug: str, alert_id: UUID): 
 @router.post(ONE + "/sending", response={200: SendingOut, **ERRORS})
 @requires("alerts.publish")
 def control_alert_sending(request: HttpRequest, org_slug: str, alert_id: UUID, payload: SendingIn):  # type: ignore[no-untyped-def]
-    return {"count": actions.do_control_sending(_me(request), _alert(request, alert_id), payload.operation)}
+    return {"count": actions.do_control_sending(membership_of(request), _alert(request, alert_id), payload.operation)}
 
 
 @router.get(ONE + "/acknowledgements", response={200: list[AckOut], **ERRORS})
@@ -458,7 +455,7 @@ def record_alert_action(request: HttpRequest, org_slug: str, alert_id: UUID, pay
     if payload.response and response is None:
         raise ValidationError({"response": [_("Unknown response code.")]})
     action = actions.do_record_action(
-        _me(request),
+        membership_of(request),
         alert,
         target,
         action_type=payload.action_type,

@@ -26,10 +26,10 @@ from salama.core.decorators import fetched_first
 from salama.core.forms import add_action_errors
 from salama.core.models import Job
 from salama.core.permissions import role_can
+from salama.core.requests import membership_of
 from salama.delivery import engine
 from salama.delivery.channels.matrix import problems as matrix_problems
 from salama.delivery.models import Delivery
-from salama.orgs.models import Membership
 
 from . import actions
 from .access import (
@@ -52,12 +52,8 @@ PAGE_SIZE = 25
 LANGUAGES = dict(LANGUAGE_CHOICES)
 
 
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 def _alert(request: HttpRequest, alert_id: Any) -> Alert:
-    return access_alert(_me(request), alert_id)
+    return access_alert(membership_of(request), alert_id)
 
 
 def alert_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -75,14 +71,14 @@ def _to_detail(alert: Alert) -> HttpResponse:
 def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     state = request.GET.get("state", "")
     state = state if state in Alert.State.values else ""
-    page = Paginator(alerts_of(_me(request), state), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(alerts_of(membership_of(request), state), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(alert, _title(alert)) for alert in page]
     context = {
         "page": page,
         "rows": rows,
         "state": state,
         "states": Alert.State.choices,
-        "can_edit": role_can(_me(request).role, "alerts.edit"),
+        "can_edit": role_can(membership_of(request).role, "alerts.edit"),
     }
     return render(request, "alerts/list.html", context)
 
@@ -100,11 +96,11 @@ def _settings(form: AlertForm) -> dict[str, Any]:
 
 @require_http_methods(["GET", "POST"])
 def create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
-    form = AlertForm(request.POST or None, membership=_me(request))
+    form = AlertForm(request.POST or None, membership=membership_of(request))
     if request.method == "POST":
         if form.is_valid():
             try:
-                alert = actions.do_create_alert(_me(request), **_settings(form))
+                alert = actions.do_create_alert(membership_of(request), **_settings(form))
             except ValidationError as error:
                 add_action_errors(form, error)
             else:
@@ -116,7 +112,7 @@ def create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @alert_view(["GET", "POST"])
 def edit_view(request: HttpRequest, org_slug: str, alert: Alert) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     form = AlertForm(request.POST or None, membership=me, initial=AlertForm.initial_from(alert, me))
     if request.method == "POST":
         if form.is_valid():
@@ -142,7 +138,7 @@ def version_view(request: HttpRequest, org_slug: str, alert: Alert, language: st
     if request.method == "POST":
         if form.is_valid():
             try:
-                actions.do_save_version(_me(request), alert, language, **form.cleaned_data)
+                actions.do_save_version(membership_of(request), alert, language, **form.cleaned_data)
             except ValidationError as error:
                 add_action_errors(form, error)
             else:
@@ -157,7 +153,9 @@ def version_delete_view(request: HttpRequest, org_slug: str, alert: Alert, langu
     version = version_in(alert, language)
     if version is None:
         raise Http404
-    return _act(request, alert, lambda: actions.do_delete_version(_me(request), alert, version), _("Text removed."))
+    return _act(
+        request, alert, lambda: actions.do_delete_version(membership_of(request), alert, version), _("Text removed.")
+    )
 
 
 @alert_view(["GET", "POST"])
@@ -177,7 +175,7 @@ def _target_form(request: HttpRequest, alert: Alert, target: Any) -> HttpRespons
     if request.method == "POST":
         if form.is_valid():
             try:
-                actions.do_save_target(_me(request), alert, target, **form.cleaned_data)
+                actions.do_save_target(membership_of(request), alert, target, **form.cleaned_data)
             except ValidationError as error:
                 add_action_errors(form, error)
             else:
@@ -190,14 +188,16 @@ def _target_form(request: HttpRequest, alert: Alert, target: Any) -> HttpRespons
 @alert_view(["POST"])
 def target_remove_view(request: HttpRequest, org_slug: str, alert: Alert, target_id: Any) -> HttpResponse:
     target = access_target(alert, target_id)
-    return _act(request, alert, lambda: actions.do_remove_target(_me(request), alert, target), _("Target removed."))
+    return _act(
+        request, alert, lambda: actions.do_remove_target(membership_of(request), alert, target), _("Target removed.")
+    )
 
 
 # -- the alert page and its workflow -----------------------------------------------------------
 
 
 def _page(request: HttpRequest, alert: Alert, status: int = 200, **extra: Any) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     versions = list(versions_of(alert))
     context = {
         "alert": alert,
@@ -253,17 +253,17 @@ def _act(request: HttpRequest, alert: Alert, change: Callable[[], Any], done: st
 
 @alert_view(["POST"])
 def submit_view(request: HttpRequest, org_slug: str, alert: Alert) -> HttpResponse:
-    return _act(request, alert, lambda: actions.do_submit(_me(request), alert), _("Sent for review."))
+    return _act(request, alert, lambda: actions.do_submit(membership_of(request), alert), _("Sent for review."))
 
 
 @alert_view(["POST"])
 def return_to_draft_view(request: HttpRequest, org_slug: str, alert: Alert) -> HttpResponse:
-    return _act(request, alert, lambda: actions.do_return_to_draft(_me(request), alert), _("Back to draft."))
+    return _act(request, alert, lambda: actions.do_return_to_draft(membership_of(request), alert), _("Back to draft."))
 
 
 @alert_view(["POST"])
 def approve_view(request: HttpRequest, org_slug: str, alert: Alert) -> HttpResponse:
-    return _act(request, alert, lambda: actions.do_approve(_me(request), alert), _("Approved."))
+    return _act(request, alert, lambda: actions.do_approve(membership_of(request), alert), _("Approved."))
 
 
 @alert_view(["POST"])
@@ -273,7 +273,7 @@ def publish_view(request: HttpRequest, org_slug: str, alert: Alert) -> HttpRespo
         back = reverse("alerts:detail", args=[org_slug, alert.pk])
         return redirect(f"{reverse('accounts:confirm')}?{urlencode({'next': back})}")
     try:
-        actions.do_publish(_me(request), alert, second_factor_confirmed=True)
+        actions.do_publish(membership_of(request), alert, second_factor_confirmed=True)
     except ValidationError as error:
         return _page(request, alert, status=400, refusal=" ".join(error.messages))
     messages.success(request, _("Published. The alert is on its way."))
@@ -282,7 +282,7 @@ def publish_view(request: HttpRequest, org_slug: str, alert: Alert) -> HttpRespo
 
 @alert_view(["POST"])
 def close_view(request: HttpRequest, org_slug: str, alert: Alert) -> HttpResponse:
-    return _act(request, alert, lambda: actions.do_close(_me(request), alert), _("Closed. Nothing was sent."))
+    return _act(request, alert, lambda: actions.do_close(membership_of(request), alert), _("Closed. Nothing was sent."))
 
 
 @alert_view(["POST"])
@@ -291,7 +291,7 @@ def follow_up_view(request: HttpRequest, org_slug: str, alert: Alert) -> HttpRes
     if not form.is_valid():
         return _page(request, alert, status=400, follow_up_form=form)
     try:
-        follow = actions.do_create_follow_up(_me(request), alert, form.cleaned_data["kind"])
+        follow = actions.do_create_follow_up(membership_of(request), alert, form.cleaned_data["kind"])
     except ValidationError as error:
         return _page(request, alert, status=400, refusal=" ".join(error.messages))
     messages.success(request, _("Follow-up %(reference)s created. Now write its text.") % {"reference": follow})
@@ -347,7 +347,7 @@ def board_context(alert: Alert) -> dict[str, Any]:
 
 @alert_view(["GET"])
 def board_view(request: HttpRequest, org_slug: str, alert: Alert) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     context = board_context(alert)
     if request.headers.get("HX-Request"):
         return render(request, "alerts/board_progress.html", context)
@@ -363,7 +363,7 @@ def sending_view(request: HttpRequest, org_slug: str, alert: Alert) -> HttpRespo
     form = SendingForm(request.POST)
     if form.is_valid():
         try:
-            count = actions.do_control_sending(_me(request), alert, form.cleaned_data["operation"])
+            count = actions.do_control_sending(membership_of(request), alert, form.cleaned_data["operation"])
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -377,13 +377,13 @@ def action_add_view(request: HttpRequest, org_slug: str, alert: Alert) -> HttpRe
     if form.is_valid():
         data = form.cleaned_data
         try:
-            actions.do_record_action(_me(request), alert, data.pop("target"), **data)
+            actions.do_record_action(membership_of(request), alert, data.pop("target"), **data)
         except ValidationError as error:
             add_action_errors(form, error)
         else:
             messages.success(request, _("Thank you: your action is recorded."))
             return redirect("alerts:board", org_slug=org_slug, alert_id=alert.pk)
-    context = {**board_context(alert), "can_control": role_can(_me(request).role, "alerts.publish")}
+    context = {**board_context(alert), "can_control": role_can(membership_of(request).role, "alerts.publish")}
     return render(request, "alerts/board.html", {**context, "action_form": form}, status=400)
 
 

@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from django.utils.translation import get_language_bidi
 from django.views.decorators.http import require_GET
 
-from salama.orgs.models import Membership
+from salama.core.requests import membership_of
 
 from . import charts, maps, png
 from .forms import DEFAULT_PARAMETERS, AnalysisForm
@@ -30,10 +30,6 @@ from .tables import Table
 from .views import _drill, min_cell
 
 SVG_TYPE = "image/svg+xml; charset=utf-8"
-
-
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
 
 
 def _parameters(request: HttpRequest, *, by_country: bool) -> QueryDict:
@@ -55,7 +51,7 @@ def _table(request: HttpRequest, *, by_country: bool) -> tuple[Table, Callable[[
         problems = "; ".join(f"{name}: {' '.join(map(str, errors))}" for name, errors in form.errors.items())
         return HttpResponseBadRequest(problems, content_type="text/plain; charset=utf-8")
     data = form.cleaned_data
-    scope = scope_for(_me(request), network=data.get("network", False))
+    scope = scope_for(membership_of(request), network=data.get("network", False))
     table = aggregate(
         scope,
         unit=data["unit"],

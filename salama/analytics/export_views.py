@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from salama.orgs.models import Membership
+from salama.core.requests import membership_of
 
 from .actions import do_export_aggregate, export_parameters
 from .exports import FORMATS, hidden_count
@@ -27,13 +27,9 @@ from .scope import scope_for
 from .suppression import suppress
 
 
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 @require_GET
 def export_view(request: HttpRequest, org_slug: str) -> HttpResponse:
-    membership = _me(request)
+    membership = membership_of(request)
     query = request.GET.copy()
     fmt = query.pop("format", [""])[-1]
     form = AnalysisForm(query or None)

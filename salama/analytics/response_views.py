@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from salama.core.permissions import role_can
+from salama.core.requests import membership_of
 from salama.orgs.models import Membership
 
 from .actions import do_print_report
@@ -55,10 +56,6 @@ class EffectivenessForm(forms.Form):
         return data
 
 
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 def _read(request: HttpRequest) -> tuple[EffectivenessForm, dict[str, Any]]:
     form = EffectivenessForm(request.GET or None)
     data: dict[str, Any] = {}
@@ -83,7 +80,7 @@ def _compute(membership: Membership, data: dict[str, Any]) -> tuple[Scope, Effec
 @require_GET
 def responses_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     form, data = _read(request)
-    membership = _me(request)
+    membership = membership_of(request)
     scope, result = _compute(membership, data)
     return render(
         request,
@@ -255,7 +252,7 @@ def _filters_words(form: Any) -> str:
 @require_GET
 def report_pdf(request: HttpRequest, org_slug: str) -> HttpResponse:
     """`?view=responses&...` prints this page's view; otherwise the analysis page's parameters."""
-    membership = _me(request)
+    membership = membership_of(request)
     view = "responses" if request.GET.get("view") == "responses" else "analysis"
     built = _responses_report(membership, request) if view == "responses" else _analysis_report(membership, request)
     if isinstance(built, HttpResponse):

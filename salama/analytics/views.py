@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from salama.core.permissions import Role, role_can
+from salama.core.requests import membership_of
 from salama.incidents.models import PERPETRATOR_TYPES, VIOLATION_TYPES
 from salama.orgs.models import Membership
 from salama.vocab.models import Term
@@ -35,10 +36,6 @@ from .forms import DEFAULT_PARAMETERS, AnalysisForm, SharingForm
 from .query import CHANGE, PERIOD_A, PERIOD_B, Period, aggregate, compare
 from .scope import Scope, is_opted_in, scope_for
 from .tables import Table
-
-
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
 
 
 def min_cell() -> int:
@@ -229,7 +226,7 @@ def _compute(form: AnalysisForm, scope: Scope) -> tuple[Table, bool]:
 
 @require_GET
 def analysis_view(request: HttpRequest, org_slug: str) -> HttpResponse:
-    membership = _me(request)
+    membership = membership_of(request)
     form = AnalysisForm(request.GET if request.GET else DEFAULT_PARAMETERS)
     context: dict[str, Any] = {"form": form, "table": None, "k": min_cell()}
     if form.is_valid():
@@ -257,7 +254,7 @@ def analysis_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def sharing_view(request: HttpRequest, org_slug: str) -> HttpResponse:
-    membership = _me(request)
+    membership = membership_of(request)
     if request.method == "POST":
         form = SharingForm(request.POST)
         if form.is_valid():

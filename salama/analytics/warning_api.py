@@ -23,6 +23,7 @@ from ninja.pagination import paginate
 from salama.api.errors import ERRORS
 from salama.api.pagination import PageNumberPagination
 from salama.api.policies import requires
+from salama.core.requests import membership_of
 from salama.orgs.models import Membership
 
 from .actions import do_dismiss_warning, do_subscribe_warnings, do_unsubscribe_warnings
@@ -171,12 +172,8 @@ class AnalyticsWarningSubscriptionOut(Schema):
     created_at: datetime
 
 
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 def _caller(context: Any) -> Membership:
-    return _me(context["request"])
+    return membership_of(context["request"])
 
 
 def _hidden(flag: WarningFlag, context: Any) -> bool:
@@ -184,7 +181,7 @@ def _hidden(flag: WarningFlag, context: Any) -> bool:
 
 
 def _flag(request: HttpRequest, flag_id: int) -> WarningFlag:
-    flag = visible_flags(_me(request)).filter(pk=flag_id).first()
+    flag = visible_flags(membership_of(request)).filter(pk=flag_id).first()
     if flag is None:
         raise Http404
     return flag
@@ -211,7 +208,7 @@ def _flags(membership: Membership, filters: AnalyticsWarningFiltersIn) -> QueryS
 @requires("analytics.view")
 def list_warning_flags(request: HttpRequest, org_slug: str, filters: Query[AnalyticsWarningFiltersIn]):  # type: ignore[no-untyped-def]
     """The flags you may see, newest month first; dismissed ones only with include_dismissed."""
-    return _flags(_me(request), filters)
+    return _flags(membership_of(request), filters)
 
 
 @router.get(ONE_FLAG, response={200: AnalyticsWarningFlagOut, **ERRORS})
@@ -224,7 +221,7 @@ def get_warning_flag(request: HttpRequest, org_slug: str, warning_flag_id: int =
 @requires("analytics.dismiss")
 def dismiss_warning_flag(request: HttpRequest, org_slug: str, warning_flag_id: int = RowId):  # type: ignore[no-untyped-def]
     """Set a flag aside; it stays listed as dismissed. Dismissing it again changes nothing."""
-    return do_dismiss_warning(_me(request), _flag(request, warning_flag_id))
+    return do_dismiss_warning(membership_of(request), _flag(request, warning_flag_id))
 
 
 # -- subscriptions --------------------------------------------------------------------------------
@@ -234,7 +231,7 @@ def dismiss_warning_flag(request: HttpRequest, org_slug: str, warning_flag_id: i
 @requires("analytics.subscribe")
 def list_warning_subscriptions(request: HttpRequest, org_slug: str):  # type: ignore[no-untyped-def]
     """Your own subscriptions in this organisation."""
-    me = _me(request)
+    me = membership_of(request)
     return WarningSubscription.objects.filter(organization_id=me.organization_id, user=me.user).order_by("pk")
 
 
@@ -247,7 +244,7 @@ def create_warning_subscription(request: HttpRequest, org_slug: str, payload: An
     if not form.is_valid():
         raise ValidationError(form.errors.as_data())
     subscription = do_subscribe_warnings(
-        _me(request), country=form.cleaned_data["country"], sector=form.cleaned_data["sector"]
+        membership_of(request), country=form.cleaned_data["country"], sector=form.cleaned_data["sector"]
     )
     return Status(201, subscription)
 
@@ -256,6 +253,6 @@ def create_warning_subscription(request: HttpRequest, org_slug: str, payload: An
 @requires("analytics.subscribe")
 def delete_warning_subscription(request: HttpRequest, org_slug: str, warning_subscription_id: int = RowId):  # type: ignore[no-untyped-def]
     """Only your own: anyone else's is 404."""
-    if not do_unsubscribe_warnings(_me(request), warning_subscription_id):
+    if not do_unsubscribe_warnings(membership_of(request), warning_subscription_id):
         raise Http404
     return Status(204, None)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_countries import countries
 
 from salama.core.permissions import Role, role_can
+from salama.core.requests import membership_of
 from salama.defenders.access import sector_terms, visible_defenders
 from salama.incidents.access import incidents_for
 from salama.incidents.models import Incident
@@ -33,10 +34,6 @@ from .actions import do_dismiss_warning, do_subscribe_warnings, do_unsubscribe_w
 from .flagging import NOT_CONFIRMED, describe, incidents_counted
 from .models import WarningFlag, WarningSubscription
 from .series import month_end
-
-
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
 
 
 def min_cell() -> int:
@@ -120,7 +117,7 @@ def _shown(membership: Membership, flag: WarningFlag, sectors: dict[str, str]) -
 
 @require_GET
 def warnings_view(request: HttpRequest, org_slug: str) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     sectors = sector_labels()
     flags = [_shown(me, flag, sectors) for flag in visible_flags(me).order_by("-month", "-created_at")[:200]]
     return render(
@@ -138,7 +135,7 @@ def warnings_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @require_POST
 def dismiss_view(request: HttpRequest, org_slug: str) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     flag_id = request.POST.get("flag", "")
     flag = visible_flags(me).filter(pk=int(flag_id)).first() if flag_id.isdigit() else None
     if flag is None:
@@ -160,7 +157,7 @@ class SubscriptionForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 def subscriptions_view(request: HttpRequest, org_slug: str) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     form = SubscriptionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         do_subscribe_warnings(me, country=form.cleaned_data["country"], sector=form.cleaned_data["sector"])
@@ -182,7 +179,7 @@ def subscriptions_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 @require_POST
 def unsubscribe_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     subscription_id = request.POST.get("subscription", "")
-    if not subscription_id.isdigit() or not do_unsubscribe_warnings(_me(request), int(subscription_id)):
+    if not subscription_id.isdigit() or not do_unsubscribe_warnings(membership_of(request), int(subscription_id)):
         raise Http404
     messages.success(request, _("Subscription removed."))
     return redirect("analytics:warning_subscriptions", org_slug=org_slug)
@@ -190,7 +187,7 @@ def unsubscribe_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @require_GET
 def quality_view(request: HttpRequest, org_slug: str) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     coverage = quality.source_coverage(me.organization_id)
     coverage_rows = [
         (label, [coverage.counts.get((kind, pk), 0) for pk, _label in coverage.reliabilities])

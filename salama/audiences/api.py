@@ -19,6 +19,7 @@ from salama.api.errors import ERRORS
 from salama.api.pagination import PageNumberPagination
 from salama.api.policies import requires
 from salama.audit.actions import record
+from salama.core.requests import membership_of
 from salama.defenders.access import sector_terms
 from salama.orgs.models import Organization
 
@@ -175,10 +176,6 @@ class PreviewOut(Schema):
     total: int
 
 
-def _me(request: HttpRequest) -> Any:
-    return request.membership  # type: ignore[attr-defined]
-
-
 def _interests(data: dict[str, Any]) -> dict[str, Any]:
     """Codes checked as the forms check them; sectors turned into terms."""
     if "languages" in data:
@@ -219,41 +216,41 @@ def _rule_fields(payload: RuleIn, *, partial: bool = False) -> dict[str, Any]:
 @requires("audiences.view")
 def list_subscribers(request: HttpRequest, org_slug: str, filters: Query[SubscriberFiltersIn]):  # type: ignore[no-untyped-def]
     chosen = SubscriberFilters(filters.kind or "", filters.country.upper(), filters.region, filters.language.lower())
-    return subscribers_of(_me(request), chosen)
+    return subscribers_of(membership_of(request), chosen)
 
 
 @router.post("/organizations/{org_slug}/subscribers/search", response={200: list[SubscriberOut], **ERRORS})
 @requires("audiences.view")
 def search_subscribers(request: HttpRequest, org_slug: str, payload: AddressIn):  # type: ignore[no-untyped-def]
     """The subscribers with exactly this address (email or webhook)."""
-    return find_by_address(_me(request), payload.address)
+    return find_by_address(membership_of(request), payload.address)
 
 
 @router.post("/organizations/{org_slug}/subscribers", response={201: SubscriberOut, **ERRORS})
 @requires("audiences.manage")
 def create_subscriber(request: HttpRequest, org_slug: str, payload: SubscriberIn):  # type: ignore[no-untyped-def]
-    subscriber = actions.do_create_subscriber(_me(request), **_interests(payload.dict()))
-    return Status(201, access_subscriber(_me(request), subscriber.pk))
+    subscriber = actions.do_create_subscriber(membership_of(request), **_interests(payload.dict()))
+    return Status(201, access_subscriber(membership_of(request), subscriber.pk))
 
 
 @router.get("/organizations/{org_slug}/subscribers/{subscriber_id}", response={200: SubscriberOut, **ERRORS})
 @requires("audiences.view")
 def get_subscriber(request: HttpRequest, org_slug: str, subscriber_id: UUID):  # type: ignore[no-untyped-def]
-    return access_subscriber(_me(request), subscriber_id)
+    return access_subscriber(membership_of(request), subscriber_id)
 
 
 @router.patch("/organizations/{org_slug}/subscribers/{subscriber_id}", response={200: SubscriberOut, **ERRORS})
 @requires("audiences.manage")
 def update_subscriber(request: HttpRequest, org_slug: str, subscriber_id: UUID, payload: SubscriberPatch):  # type: ignore[no-untyped-def]
-    subscriber = access_subscriber(_me(request), subscriber_id)
-    actions.do_update_subscriber(_me(request), subscriber, **_interests(payload.dict(exclude_unset=True)))
-    return access_subscriber(_me(request), subscriber_id)
+    subscriber = access_subscriber(membership_of(request), subscriber_id)
+    actions.do_update_subscriber(membership_of(request), subscriber, **_interests(payload.dict(exclude_unset=True)))
+    return access_subscriber(membership_of(request), subscriber_id)
 
 
 @router.delete("/organizations/{org_slug}/subscribers/{subscriber_id}", response={204: None, **ERRORS})
 @requires("audiences.manage")
 def delete_subscriber(request: HttpRequest, org_slug: str, subscriber_id: UUID):  # type: ignore[no-untyped-def]
-    actions.do_delete_subscriber(_me(request), access_subscriber(_me(request), subscriber_id))
+    actions.do_delete_subscriber(membership_of(request), access_subscriber(membership_of(request), subscriber_id))
     return Status(204, None)
 
 
@@ -267,7 +264,7 @@ POINT = POINTS + "/{contact_point_id}"
 @requires("audiences.view")
 def list_contact_points(request: HttpRequest, org_slug: str, subscriber_id: UUID):  # type: ignore[no-untyped-def]
     """Shows the addresses: recorded in the audit log, as the subscriber page is."""
-    me = _me(request)
+    me = membership_of(request)
     subscriber = access_subscriber(me, subscriber_id)
     record("subscriber.viewed", actor=me.user, organization=me.organization, target=("subscriber", subscriber.pk))
     return list(contact_points_of(subscriber))
@@ -276,10 +273,10 @@ def list_contact_points(request: HttpRequest, org_slug: str, subscriber_id: UUID
 @router.post(POINTS, response={201: ContactPointOut, **ERRORS})
 @requires("audiences.manage")
 def create_contact_point(request: HttpRequest, org_slug: str, subscriber_id: UUID, payload: ContactPointIn):  # type: ignore[no-untyped-def]
-    subscriber = access_subscriber(_me(request), subscriber_id)
+    subscriber = access_subscriber(membership_of(request), subscriber_id)
     data = payload.dict()
     point = actions.do_add_contact_point(
-        _me(request),
+        membership_of(request),
         subscriber,
         channel=str(data["channel"]),
         address=data["address"],
@@ -294,15 +291,15 @@ def create_contact_point(request: HttpRequest, org_slug: str, subscriber_id: UUI
 def update_contact_point(  # type: ignore[no-untyped-def]
     request: HttpRequest, org_slug: str, subscriber_id: UUID, contact_point_id: UUID, payload: ContactPointPatch
 ):
-    point = access_contact_point(access_subscriber(_me(request), subscriber_id), contact_point_id)
-    return actions.do_update_contact_point(_me(request), point, **payload.dict(exclude_unset=True))
+    point = access_contact_point(access_subscriber(membership_of(request), subscriber_id), contact_point_id)
+    return actions.do_update_contact_point(membership_of(request), point, **payload.dict(exclude_unset=True))
 
 
 @router.delete(POINT, response={204: None, **ERRORS})
 @requires("audiences.manage")
 def delete_contact_point(request: HttpRequest, org_slug: str, subscriber_id: UUID, contact_point_id: UUID):  # type: ignore[no-untyped-def]
-    point = access_contact_point(access_subscriber(_me(request), subscriber_id), contact_point_id)
-    actions.do_delete_contact_point(_me(request), point)
+    point = access_contact_point(access_subscriber(membership_of(request), subscriber_id), contact_point_id)
+    actions.do_delete_contact_point(membership_of(request), point)
     return Status(204, None)
 
 
@@ -312,8 +309,8 @@ def verify_contact_point(  # type: ignore[no-untyped-def]
     request: HttpRequest, org_slug: str, subscriber_id: UUID, contact_point_id: UUID, payload: VerifyIn
 ):
     """An admin vouches for the address (confirmed another way); the reason is kept in the log."""
-    point = access_contact_point(access_subscriber(_me(request), subscriber_id), contact_point_id)
-    return actions.do_verify_contact_point(_me(request), point, reason=payload.reason)
+    point = access_contact_point(access_subscriber(membership_of(request), subscriber_id), contact_point_id)
+    return actions.do_verify_contact_point(membership_of(request), point, reason=payload.reason)
 
 
 @router.post(POINT + "/send-verification", response={202: None, **ERRORS})
@@ -321,8 +318,8 @@ def verify_contact_point(  # type: ignore[no-untyped-def]
 def send_contact_point_verification(  # type: ignore[no-untyped-def]
     request: HttpRequest, org_slug: str, subscriber_id: UUID, contact_point_id: UUID
 ):
-    point = access_contact_point(access_subscriber(_me(request), subscriber_id), contact_point_id)
-    actions.do_send_verification(_me(request), point)
+    point = access_contact_point(access_subscriber(membership_of(request), subscriber_id), contact_point_id)
+    actions.do_send_verification(membership_of(request), point)
     return Status(202, None)
 
 
@@ -331,8 +328,8 @@ def send_contact_point_verification(  # type: ignore[no-untyped-def]
 def withdraw_contact_point_consent(  # type: ignore[no-untyped-def]
     request: HttpRequest, org_slug: str, subscriber_id: UUID, contact_point_id: UUID
 ):
-    point = access_contact_point(access_subscriber(_me(request), subscriber_id), contact_point_id)
-    return actions.do_withdraw_consent(_me(request), point)
+    point = access_contact_point(access_subscriber(membership_of(request), subscriber_id), contact_point_id)
+    return actions.do_withdraw_consent(membership_of(request), point)
 
 
 # -- audience rules ----------------------------------------------------------------------------
@@ -344,34 +341,34 @@ RULES = "/organizations/{org_slug}/audience-rules"
 @paginate(PageNumberPagination)
 @requires("audiences.view")
 def list_audience_rules(request: HttpRequest, org_slug: str):  # type: ignore[no-untyped-def]
-    return rules_of(_me(request))
+    return rules_of(membership_of(request))
 
 
 @router.post(RULES, response={201: RuleOut, **ERRORS})
 @requires("audiences.manage")
 def create_audience_rule(request: HttpRequest, org_slug: str, payload: RuleIn):  # type: ignore[no-untyped-def]
-    rule = actions.do_create_rule(_me(request), **_rule_fields(payload))
-    return Status(201, access_rule(_me(request), rule.pk))
+    rule = actions.do_create_rule(membership_of(request), **_rule_fields(payload))
+    return Status(201, access_rule(membership_of(request), rule.pk))
 
 
 @router.get(RULES + "/{rule_id}", response={200: RuleOut, **ERRORS})
 @requires("audiences.view")
 def get_audience_rule(request: HttpRequest, org_slug: str, rule_id: int):  # type: ignore[no-untyped-def]
-    return access_rule(_me(request), rule_id)
+    return access_rule(membership_of(request), rule_id)
 
 
 @router.patch(RULES + "/{rule_id}", response={200: RuleOut, **ERRORS})
 @requires("audiences.manage")
 def update_audience_rule(request: HttpRequest, org_slug: str, rule_id: int, payload: RulePatch):  # type: ignore[no-untyped-def]
-    rule = access_rule(_me(request), rule_id)
-    actions.do_update_rule(_me(request), rule, **_rule_fields(payload, partial=True))
-    return access_rule(_me(request), rule_id)
+    rule = access_rule(membership_of(request), rule_id)
+    actions.do_update_rule(membership_of(request), rule, **_rule_fields(payload, partial=True))
+    return access_rule(membership_of(request), rule_id)
 
 
 @router.delete(RULES + "/{rule_id}", response={204: None, **ERRORS})
 @requires("audiences.manage")
 def delete_audience_rule(request: HttpRequest, org_slug: str, rule_id: int):  # type: ignore[no-untyped-def]
-    actions.do_delete_rule(_me(request), access_rule(_me(request), rule_id))
+    actions.do_delete_rule(membership_of(request), access_rule(membership_of(request), rule_id))
     return Status(204, None)
 
 
@@ -379,7 +376,7 @@ def delete_audience_rule(request: HttpRequest, org_slug: str, rule_id: int):  # 
 @requires("audiences.view")
 def preview_audience_rule(request: HttpRequest, org_slug: str, rule_id: int):  # type: ignore[no-untyped-def]
     """How many the rule reaches now; never who."""
-    return preview_count(access_rule(_me(request), rule_id))
+    return preview_count(access_rule(membership_of(request), rule_id))
 
 
 # -- suppressions ------------------------------------------------------------------------------
@@ -433,5 +430,5 @@ class _MaskedPage:
 def list_suppressions(request: HttpRequest, org_slug: str, filters: Query[SuppressionFiltersIn]):  # type: ignore[no-untyped-def]
     """Addresses nothing is sent to, newest first, masked as on the page. Lifting one is done on
     the page, with a written reason."""
-    me = _me(request)
+    me = membership_of(request)
     return _MaskedPage(me, suppressions_of(me, filters.channel or "", filters.reason or ""))

@@ -18,8 +18,8 @@ from salama.audit.actions import record
 from salama.core.decorators import fetched_first
 from salama.core.forms import add_action_errors
 from salama.core.permissions import role_can
+from salama.core.requests import membership_of
 from salama.delivery.links import read_token, signed_link
-from salama.orgs.models import Membership
 
 from . import actions
 from .access import (
@@ -59,16 +59,12 @@ from .rules import preview_count
 PAGE_SIZE = 25
 
 
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 def _subscriber(request: HttpRequest, subscriber_id: Any) -> Subscriber:
-    return access_subscriber(_me(request), subscriber_id)
+    return access_subscriber(membership_of(request), subscriber_id)
 
 
 def _rule(request: HttpRequest, rule_id: Any) -> AudienceRule:
-    return access_rule(_me(request), rule_id)
+    return access_rule(membership_of(request), rule_id)
 
 
 def subscriber_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -103,17 +99,17 @@ def subscriber_list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     context: dict[str, Any] = {
         "filter_form": filter_form,
         "search_form": search_form,
-        "can_manage": role_can(_me(request).role, "audiences.manage"),
+        "can_manage": role_can(membership_of(request).role, "audiences.manage"),
     }
     if request.method == "POST":
         if not search_form.is_valid():
             return render(request, "audiences/subscriber_list.html", context, status=400)
-        found = find_by_address(_me(request), search_form.cleaned_data["address"])
+        found = find_by_address(membership_of(request), search_form.cleaned_data["address"])
         context.update(exact=True, page=Paginator(found[:PAGE_SIZE], PAGE_SIZE).get_page(1))
         return render(request, "audiences/subscriber_list.html", context)
     if filter_form.is_bound and not filter_form.is_valid():
         return render(request, "audiences/subscriber_list.html", context, status=400)
-    subscribers = subscribers_of(_me(request), filter_form.filters())
+    subscribers = subscribers_of(membership_of(request), filter_form.filters())
     page = Paginator(subscribers, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -125,7 +121,7 @@ def subscriber_list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 def subscriber_create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     form = SubscriberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        subscriber = actions.do_create_subscriber(_me(request), **form.cleaned_data)
+        subscriber = actions.do_create_subscriber(membership_of(request), **form.cleaned_data)
         messages.success(request, _("Subscriber added. Now add how to reach them."))
         return redirect("audiences:subscriber_detail", org_slug=org_slug, subscriber_id=subscriber.pk)
     status = 400 if request.method == "POST" else 200
@@ -135,7 +131,7 @@ def subscriber_create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 @subscriber_view(["GET"])
 def subscriber_detail_view(request: HttpRequest, org_slug: str, subscriber: Subscriber) -> HttpResponse:
     """Shows the addresses: the read is on record, like a reveal."""
-    me = _me(request)
+    me = membership_of(request)
     record("subscriber.viewed", actor=me.user, organization=me.organization, target=("subscriber", subscriber.pk))
     context = {
         "subscriber": subscriber,
@@ -151,7 +147,7 @@ def subscriber_detail_view(request: HttpRequest, org_slug: str, subscriber: Subs
 def subscriber_edit_view(request: HttpRequest, org_slug: str, subscriber: Subscriber) -> HttpResponse:
     form = SubscriberForm(request.POST or None, initial=SubscriberForm.initial_from(subscriber))
     if request.method == "POST" and form.is_valid():
-        actions.do_update_subscriber(_me(request), subscriber, **form.cleaned_data)
+        actions.do_update_subscriber(membership_of(request), subscriber, **form.cleaned_data)
         messages.success(request, _("Saved."))
         return redirect("audiences:subscriber_detail", org_slug=org_slug, subscriber_id=subscriber.pk)
     status = 400 if request.method == "POST" else 200
@@ -161,7 +157,7 @@ def subscriber_edit_view(request: HttpRequest, org_slug: str, subscriber: Subscr
 @subscriber_view(["GET", "POST"])
 def subscriber_delete_view(request: HttpRequest, org_slug: str, subscriber: Subscriber) -> HttpResponse:
     if request.method == "POST":
-        actions.do_delete_subscriber(_me(request), subscriber)
+        actions.do_delete_subscriber(membership_of(request), subscriber)
         messages.success(request, _("Subscriber deleted."))
         return redirect("audiences:subscribers", org_slug=org_slug)
     return render(request, "audiences/confirm_delete.html", {"subscriber": subscriber})
@@ -177,7 +173,7 @@ def contact_add_view(request: HttpRequest, org_slug: str, subscriber: Subscriber
         data = form.cleaned_data
         try:
             actions.do_add_contact_point(
-                _me(request),
+                membership_of(request),
                 subscriber,
                 channel=data["channel"],
                 address=data["address"],
@@ -199,7 +195,7 @@ def contact_edit_view(request: HttpRequest, org_slug: str, subscriber: Subscribe
     form = EditContactPointForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.do_update_contact_point(_me(request), point, **form.cleaned_data)
+            actions.do_update_contact_point(membership_of(request), point, **form.cleaned_data)
         except ValidationError as error:
             add_action_errors(form, error)
         else:
@@ -216,7 +212,7 @@ def contact_verify_view(
 ) -> HttpResponse:
     form = VerifyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        actions.do_verify_contact_point(_me(request), point, reason=form.cleaned_data["reason"])
+        actions.do_verify_contact_point(membership_of(request), point, reason=form.cleaned_data["reason"])
         messages.success(request, _("Address marked as verified."))
         return redirect("audiences:subscriber_detail", org_slug=org_slug, subscriber_id=subscriber.pk)
     status = 400 if request.method == "POST" else 200
@@ -228,7 +224,7 @@ def contact_verify_view(
 def contact_send_verification_view(
     request: HttpRequest, org_slug: str, subscriber: Subscriber, point: ContactPoint
 ) -> HttpResponse:
-    actions.do_send_verification(_me(request), point)
+    actions.do_send_verification(membership_of(request), point)
     messages.success(request, _("A verification link is on its way."))
     return redirect("audiences:subscriber_detail", org_slug=org_slug, subscriber_id=subscriber.pk)
 
@@ -237,7 +233,7 @@ def contact_send_verification_view(
 def contact_withdraw_view(
     request: HttpRequest, org_slug: str, subscriber: Subscriber, point: ContactPoint
 ) -> HttpResponse:
-    actions.do_withdraw_consent(_me(request), point)
+    actions.do_withdraw_consent(membership_of(request), point)
     messages.success(request, _("Consent recorded as withdrawn: nothing more is sent to this address."))
     return redirect("audiences:subscriber_detail", org_slug=org_slug, subscriber_id=subscriber.pk)
 
@@ -246,7 +242,7 @@ def contact_withdraw_view(
 def contact_delete_view(
     request: HttpRequest, org_slug: str, subscriber: Subscriber, point: ContactPoint
 ) -> HttpResponse:
-    actions.do_delete_contact_point(_me(request), point)
+    actions.do_delete_contact_point(membership_of(request), point)
     messages.success(request, _("Contact point deleted."))
     return redirect("audiences:subscriber_detail", org_slug=org_slug, subscriber_id=subscriber.pk)
 
@@ -256,7 +252,10 @@ def contact_delete_view(
 
 @require_http_methods(["GET"])
 def rule_list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
-    context = {"rules": rules_of(_me(request)), "can_manage": role_can(_me(request).role, "audiences.manage")}
+    context = {
+        "rules": rules_of(membership_of(request)),
+        "can_manage": role_can(membership_of(request).role, "audiences.manage"),
+    }
     return render(request, "audiences/rule_list.html", context)
 
 
@@ -265,7 +264,7 @@ def rule_create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     form = RuleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            rule = actions.do_create_rule(_me(request), **form.cleaned_data)
+            rule = actions.do_create_rule(membership_of(request), **form.cleaned_data)
         except ValidationError as error:
             add_action_errors(form, error)
         else:
@@ -280,7 +279,7 @@ def rule_detail_view(request: HttpRequest, org_slug: str, rule: AudienceRule) ->
     context = {
         "rule": rule,
         "preview": preview_count(rule),
-        "can_manage": role_can(_me(request).role, "audiences.manage"),
+        "can_manage": role_can(membership_of(request).role, "audiences.manage"),
     }
     return render(request, "audiences/rule_detail.html", context)
 
@@ -290,7 +289,7 @@ def rule_edit_view(request: HttpRequest, org_slug: str, rule: AudienceRule) -> H
     form = RuleForm(request.POST or None, initial=RuleForm.initial_from(rule))
     if request.method == "POST" and form.is_valid():
         try:
-            actions.do_update_rule(_me(request), rule, **form.cleaned_data)
+            actions.do_update_rule(membership_of(request), rule, **form.cleaned_data)
         except ValidationError as error:
             add_action_errors(form, error)
         else:
@@ -302,7 +301,7 @@ def rule_edit_view(request: HttpRequest, org_slug: str, rule: AudienceRule) -> H
 
 @rule_view(["POST"])
 def rule_delete_view(request: HttpRequest, org_slug: str, rule: AudienceRule) -> HttpResponse:
-    actions.do_delete_rule(_me(request), rule)
+    actions.do_delete_rule(membership_of(request), rule)
     messages.success(request, _("Audience rule deleted. Audiences already frozen from it are kept."))
     return redirect("audiences:rules", org_slug=org_slug)
 
@@ -402,7 +401,7 @@ def suppressions_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     if filter_form.is_bound and not filter_form.is_valid():
         return render(request, "audiences/suppressions.html", {"filter_form": filter_form}, status=400)
     channel, reason = filter_form.values()
-    page = Paginator(suppressions_of(_me(request), channel, reason), SUPPRESSION_PAGE_SIZE).get_page(
+    page = Paginator(suppressions_of(membership_of(request), channel, reason), SUPPRESSION_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     query = request.GET.copy()
@@ -410,9 +409,9 @@ def suppressions_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     context = {
         "filter_form": filter_form,
         "page": page,
-        "rows": who_is_suppressed(_me(request), page.object_list),
+        "rows": who_is_suppressed(membership_of(request), page.object_list),
         "query": query.urlencode(),
-        "can_manage": role_can(_me(request).role, "audiences.manage"),
+        "can_manage": role_can(membership_of(request).role, "audiences.manage"),
         "persons_own": actions.PERSONS_OWN,
     }
     return render(request, "audiences/suppressions.html", context)
@@ -420,17 +419,17 @@ def suppressions_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def suppression_lift_view(request: HttpRequest, org_slug: str, suppression_id: Any) -> HttpResponse:
-    suppression = access_suppression(_me(request), suppression_id)
+    suppression = access_suppression(membership_of(request), suppression_id)
     form = LiftForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.do_lift_suppression(_me(request), suppression, note=form.cleaned_data["note"])
+            actions.do_lift_suppression(membership_of(request), suppression, note=form.cleaned_data["note"])
         except ValidationError as error:
             add_action_errors(form, error)
         else:
             messages.success(request, _("The address may be used again."))
             return redirect("audiences:suppressions", org_slug=org_slug)
-    (row,) = who_is_suppressed(_me(request), [suppression])
+    (row,) = who_is_suppressed(membership_of(request), [suppression])
     context = {"form": form, "row": row, "persons_own": suppression.reason in actions.PERSONS_OWN}
     return render(request, "audiences/suppression_lift.html", context, status=400 if request.method == "POST" else 200)
 
@@ -439,7 +438,9 @@ def suppression_lift_view(request: HttpRequest, org_slug: str, suppression_id: A
 def opt_outs_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     """Members of the network who stopped this organisation's messages. Only they can opt back
     in, on their own account's page (own_opt_outs_view)."""
-    page = Paginator(member_opt_outs_of(_me(request)), SUPPRESSION_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(member_opt_outs_of(membership_of(request)), SUPPRESSION_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(request, "audiences/opt_outs.html", {"page": page})
 
 

@@ -18,6 +18,7 @@ from salama.api.errors import ERRORS
 from salama.api.pagination import PageNumberPagination
 from salama.api.policies import requires
 from salama.core.encryption import DecryptionError
+from salama.core.requests import membership_of
 from salama.defenders.access import defenders_of, sector_terms
 
 from . import actions
@@ -129,19 +130,15 @@ class CaseRevealOut(Schema):
     notes: dict[str, str] | None = None
 
 
-def _me(request: HttpRequest) -> Any:
-    return request.membership  # type: ignore[attr-defined]
-
-
 def _case(request: HttpRequest, case_id: UUID) -> Case:
-    return access_case(request.user, _me(request).organization, case_id)
+    return access_case(request.user, membership_of(request).organization, case_id)
 
 
 def _fields(request: HttpRequest, payload: Schema, *, partial: bool = False) -> dict[str, Any]:
     data = payload.dict(exclude_unset=partial)
     if "defenders" in data:
         ids = set(data["defenders"])
-        found = list(defenders_of(_me(request)).filter(pk__in=ids))
+        found = list(defenders_of(membership_of(request)).filter(pk__in=ids))
         if len(found) != len(ids):
             raise ValidationError({"defenders": [_("Choose defenders of your own organisation.")]})
         data["defenders"] = found
@@ -155,7 +152,7 @@ def _fields(request: HttpRequest, payload: Schema, *, partial: bool = False) -> 
 
 
 def _member(request: HttpRequest, user_id: int) -> User:
-    user = User.objects.filter(pk=user_id, memberships__organization=_me(request).organization).first()
+    user = User.objects.filter(pk=user_id, memberships__organization=membership_of(request).organization).first()
     if user is None:
         raise ValidationError({"user": [_("Only members of the organisation can be on a case team.")]})
     return user
@@ -165,7 +162,7 @@ def _member(request: HttpRequest, user_id: int) -> User:
 @paginate(PageNumberPagination)
 @requires("cases.view")
 def list_cases(request: HttpRequest, org_slug: str, filters: Query[CaseFiltersIn]):  # type: ignore[no-untyped-def]
-    me = _me(request)
+    me = membership_of(request)
     sector = sector_terms().filter(code=filters.sector).first() if filters.sector else None
     tag = tag_terms().filter(code=filters.tag).first() if filters.tag else None
     member = User.objects.filter(pk=filters.member).first() if filters.member else None
@@ -191,14 +188,14 @@ def list_cases(request: HttpRequest, org_slug: str, filters: Query[CaseFiltersIn
 @requires("cases.view")
 def get_case(request: HttpRequest, org_slug: str, case_id: UUID):  # type: ignore[no-untyped-def]
     case = _case(request, case_id)
-    actions.do_note_view(_me(request), case)
+    actions.do_note_view(membership_of(request), case)
     return case
 
 
 @router.post("/organizations/{org_slug}/cases", response={201: CaseOut, **ERRORS})
 @requires("cases.edit")
 def create_case(request: HttpRequest, org_slug: str, payload: CaseIn):  # type: ignore[no-untyped-def]
-    case = actions.do_open_case(_me(request), **_fields(request, payload))
+    case = actions.do_open_case(membership_of(request), **_fields(request, payload))
     return Status(201, _case(request, case.pk))
 
 
@@ -206,7 +203,7 @@ def create_case(request: HttpRequest, org_slug: str, payload: CaseIn):  # type: 
 @requires("cases.edit")
 def update_case(request: HttpRequest, org_slug: str, case_id: UUID, payload: CasePatch):  # type: ignore[no-untyped-def]
     case = _case(request, case_id)
-    actions.do_update_case(_me(request), case, **_fields(request, payload, partial=True))
+    actions.do_update_case(membership_of(request), case, **_fields(request, payload, partial=True))
     return _case(request, case_id)
 
 
@@ -214,7 +211,7 @@ def update_case(request: HttpRequest, org_slug: str, case_id: UUID, payload: Cas
 @requires("cases.edit")
 def change_case_status(request: HttpRequest, org_slug: str, case_id: UUID, payload: CaseStatusIn):  # type: ignore[no-untyped-def]
     case = _case(request, case_id)
-    actions.do_change_status(_me(request), case, payload.status, payload.closed_reason)
+    actions.do_change_status(membership_of(request), case, payload.status, payload.closed_reason)
     return _case(request, case_id)
 
 
@@ -222,7 +219,7 @@ def change_case_status(request: HttpRequest, org_slug: str, case_id: UUID, paylo
 @requires("cases.manage_team")
 def add_case_team_member(request: HttpRequest, org_slug: str, case_id: UUID, payload: TeamIn):  # type: ignore[no-untyped-def]
     case = _case(request, case_id)
-    actions.do_add_team_member(_me(request), case, _member(request, payload.user))
+    actions.do_add_team_member(membership_of(request), case, _member(request, payload.user))
     return _case(request, case_id)
 
 
@@ -233,7 +230,7 @@ def remove_case_team_member(request: HttpRequest, org_slug: str, case_id: UUID, 
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         raise ValidationError({"user": [_("This person is not on the case team.")]})
-    actions.do_remove_team_member(_me(request), case, user)
+    actions.do_remove_team_member(membership_of(request), case, user)
     return _case(request, case_id)
 
 
@@ -247,7 +244,7 @@ def list_case_notes(request: HttpRequest, org_slug: str, case_id: UUID):  # type
 @router.post("/organizations/{org_slug}/cases/{case_id}/notes", response={201: NoteOut, **ERRORS})
 @requires("cases.edit")
 def add_case_note(request: HttpRequest, org_slug: str, case_id: UUID, payload: NoteIn):  # type: ignore[no-untyped-def]
-    note: CaseNote = actions.do_add_note(_me(request), _case(request, case_id), payload.text)
+    note: CaseNote = actions.do_add_note(membership_of(request), _case(request, case_id), payload.text)
     return Status(201, note)
 
 
@@ -256,7 +253,7 @@ def add_case_note(request: HttpRequest, org_slug: str, case_id: UUID, payload: N
 def reveal_case(request: HttpRequest, org_slug: str, case_id: UUID, payload: CaseRevealIn):  # type: ignore[no-untyped-def]
     """Audited: the entry names what was revealed, never the values."""
     case = _case(request, case_id)
-    names = actions.do_reveal(_me(request), case, payload.fields)
+    names = actions.do_reveal(membership_of(request), case, payload.fields)
     try:
         out: dict[str, Any] = {}
         if SUMMARY in names:
@@ -265,12 +262,12 @@ def reveal_case(request: HttpRequest, org_slug: str, case_id: UUID, payload: Cas
             out[NOTES] = {str(note.pk): note.text for note in notes_of(case)}
         return out
     except DecryptionError:
-        actions.do_note_decryption_failure(_me(request), case, names)
+        actions.do_note_decryption_failure(membership_of(request), case, names)
         raise HttpError(409, _("This record cannot be decrypted.")) from None
 
 
 @router.delete("/organizations/{org_slug}/cases/{case_id}", response={204: None, **ERRORS})
 @requires("cases.delete")
 def delete_case(request: HttpRequest, org_slug: str, case_id: UUID):  # type: ignore[no-untyped-def]
-    actions.do_delete_case(_me(request), _case(request, case_id))
+    actions.do_delete_case(membership_of(request), _case(request, case_id))
     return Status(204, None)

@@ -20,7 +20,7 @@ from salama.core.encryption import DecryptionError
 from salama.core.forms import add_action_errors
 from salama.core.paging import KeysFirstPaginator
 from salama.core.permissions import role_can
-from salama.orgs.models import Membership, Organization
+from salama.core.requests import membership_of, organization_of
 from salama.revisions.views import history_response
 from salama.sharing.access import grants_of
 
@@ -33,16 +33,8 @@ from .timeline import describe
 PAGE_SIZE = 25
 
 
-def _org(request: HttpRequest) -> Organization:
-    return request.org  # type: ignore[attr-defined,no-any-return]
-
-
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 def _case(request: HttpRequest, case_id: Any) -> Case:
-    return access_case(request.user, _org(request), case_id)
+    return access_case(request.user, organization_of(request), case_id)
 
 
 def case_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -51,15 +43,15 @@ def case_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Cal
 
 @require_GET
 def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
-    form = CaseFilterForm(request.GET or None, org=_org(request))
+    form = CaseFilterForm(request.GET or None, org=organization_of(request))
     context: dict[str, Any] = {
         "filter_form": form,
-        "can_edit": role_can(_me(request).role, "cases.edit"),
-        "can_export": role_can(_me(request).role, "cases.export"),
+        "can_edit": role_can(membership_of(request).role, "cases.edit"),
+        "can_export": role_can(membership_of(request).role, "cases.export"),
     }
     if form.is_bound and not form.is_valid():
         return render(request, "cases/list.html", context, status=400)
-    me = _me(request)
+    me = membership_of(request)
     filters = form.filters()
     paginator = KeysFirstPaginator(
         cases_for(me, filters), PAGE_SIZE, rows=cases_for(me), keys=case_list_keys(me, filters)
@@ -73,11 +65,11 @@ def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
-    form = CaseForm(request.POST or None, membership=_me(request))
+    form = CaseForm(request.POST or None, membership=membership_of(request))
     if request.method == "POST":
         if form.is_valid():
             try:
-                case = actions.do_open_case(_me(request), **form.cleaned_data)
+                case = actions.do_open_case(membership_of(request), **form.cleaned_data)
             except ValidationError as error:
                 add_action_errors(form, error)
             else:
@@ -89,12 +81,14 @@ def create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @case_view(["GET", "POST"])
 def edit_view(request: HttpRequest, org_slug: str, case: Case) -> HttpResponse:
-    form = EditCaseForm(request.POST or None, membership=_me(request), initial=EditCaseForm.initial_from(case))
+    form = EditCaseForm(
+        request.POST or None, membership=membership_of(request), initial=EditCaseForm.initial_from(case)
+    )
     context = {"form": form, "case": case}
     if request.method == "POST":
         if form.is_valid():
             try:
-                actions.do_update_case(_me(request), case, **form.changes())
+                actions.do_update_case(membership_of(request), case, **form.changes())
             except ValidationError as error:
                 add_action_errors(form, error)
             except DecryptionError:
@@ -110,7 +104,7 @@ def _page(
     request: HttpRequest, case: Case, revealed: dict[str, Any] | None = None, status: int = 200, **extra: Any
 ) -> HttpResponse:
     revealed = revealed or {}
-    me = _me(request)
+    me = membership_of(request)
     notes = list(notes_of(case))
     shown_notes = revealed.get(NOTES)
     context = {
@@ -131,7 +125,7 @@ def _page(
         "can_share": (can_share := role_can(me.role, "cases.share")),
         "grants": grants_of(case) if can_share else [],
         "status_form": extra.pop("status_form", None) or StatusForm(prefix="status", initial={"status": case.status}),
-        "team_form": extra.pop("team_form", None) or TeamForm(prefix="team", org=_org(request)),
+        "team_form": extra.pop("team_form", None) or TeamForm(prefix="team", org=organization_of(request)),
         "note_form": extra.pop("note_form", None) or NoteForm(prefix="note"),
         **extra,
     }
@@ -139,13 +133,13 @@ def _page(
 
 
 def _undecryptable(request: HttpRequest, case: Case, fields: Any) -> HttpResponse:
-    actions.do_note_decryption_failure(_me(request), case, fields)
+    actions.do_note_decryption_failure(membership_of(request), case, fields)
     return _page(request, case, undecryptable=True)
 
 
 @case_view(["GET"])
 def detail_view(request: HttpRequest, org_slug: str, case: Case) -> HttpResponse:
-    actions.do_note_view(_me(request), case)
+    actions.do_note_view(membership_of(request), case)
     return _page(request, case)
 
 
@@ -165,7 +159,7 @@ def reveal_view(request: HttpRequest, org_slug: str, case: Case) -> HttpResponse
     form = RevealForm(request.POST)
     if not form.is_valid():
         return _page(request, case, status=400, reveal_error=True)
-    names = actions.do_reveal(_me(request), case, form.cleaned_data["field"])
+    names = actions.do_reveal(membership_of(request), case, form.cleaned_data["field"])
     try:
         revealed = _open(case, names)
     except DecryptionError:
@@ -179,7 +173,7 @@ def status_view(request: HttpRequest, org_slug: str, case: Case) -> HttpResponse
     if form.is_valid():
         try:
             actions.do_change_status(
-                _me(request), case, form.cleaned_data["status"], form.cleaned_data["closed_reason"]
+                membership_of(request), case, form.cleaned_data["status"], form.cleaned_data["closed_reason"]
             )
         except ValidationError as error:
             add_action_errors(form, error)
@@ -191,15 +185,15 @@ def status_view(request: HttpRequest, org_slug: str, case: Case) -> HttpResponse
 
 @case_view(["POST"])
 def team_view(request: HttpRequest, org_slug: str, case: Case) -> HttpResponse:
-    form = TeamForm(request.POST, prefix="team", org=_org(request))
+    form = TeamForm(request.POST, prefix="team", org=organization_of(request))
     if form.is_valid():
         user = form.cleaned_data["member"].user
         change = actions.do_add_team_member if form.cleaned_data["operation"] == TeamForm.ADD else None
         try:
             if change is not None:
-                change(_me(request), case, user)
+                change(membership_of(request), case, user)
             else:
-                actions.do_remove_team_member(_me(request), case, user)
+                actions.do_remove_team_member(membership_of(request), case, user)
         except ValidationError as error:
             form.add_error("member", error.messages)
         else:
@@ -213,7 +207,7 @@ def note_add_view(request: HttpRequest, org_slug: str, case: Case) -> HttpRespon
     form = NoteForm(request.POST, prefix="note")
     if form.is_valid():
         try:
-            actions.do_add_note(_me(request), case, form.cleaned_data["text"])
+            actions.do_add_note(membership_of(request), case, form.cleaned_data["text"])
         except ValidationError as error:
             form.add_error("text", error.messages)
         else:
@@ -241,7 +235,7 @@ def history_view(request: HttpRequest, org_slug: str, case: Case) -> HttpRespons
 def delete_view(request: HttpRequest, org_slug: str, case: Case) -> HttpResponse:
     if request.method == "POST":
         try:
-            actions.do_delete_case(_me(request), case)
+            actions.do_delete_case(membership_of(request), case)
         except ValidationError as error:
             return render(request, "cases/delete.html", {"case": case, "refusal": error.messages[0]}, status=400)
         messages.success(request, _("Case deleted. Its summary and notes can no longer be read."))

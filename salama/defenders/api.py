@@ -18,6 +18,7 @@ from salama.api.errors import ERRORS
 from salama.api.pagination import PageNumberPagination
 from salama.api.policies import requires
 from salama.core.encryption import DecryptionError
+from salama.core.requests import membership_of
 
 from . import actions
 from .access import (
@@ -131,10 +132,6 @@ class WithdrawIn(Schema):
     withdrawn_on: date | None = None
 
 
-def _me(request: HttpRequest) -> Any:
-    return request.membership  # type: ignore[attr-defined]
-
-
 def _fields(payload: DefenderIn, *, partial: bool = False) -> dict[str, Any]:
     data = payload.dict(exclude_unset=partial)
     if "email" in data:
@@ -158,9 +155,9 @@ def _fields(payload: DefenderIn, *, partial: bool = False) -> dict[str, Any]:
 def list_defenders(request: HttpRequest, org_slug: str, filters: Query[DefenderFiltersIn]):  # type: ignore[no-untyped-def]
     sector = sector_terms().filter(code=filters.sector).first() if filters.sector else None
     if filters.sector and sector is None:
-        return defenders_of(_me(request)).none()
+        return defenders_of(membership_of(request)).none()
     return defenders_of(
-        _me(request),
+        membership_of(request),
         DefenderFilters(filters.kind or "", sector, filters.gender or "", filters.country.upper(), filters.q.strip()),
     )
 
@@ -168,28 +165,28 @@ def list_defenders(request: HttpRequest, org_slug: str, filters: Query[DefenderF
 @router.get("/organizations/{org_slug}/defenders/{defender_id}", response={200: DefenderOut, **ERRORS})
 @requires("defenders.view")
 def get_defender(request: HttpRequest, org_slug: str, defender_id: UUID):  # type: ignore[no-untyped-def]
-    return access_defender(_me(request), defender_id)
+    return access_defender(membership_of(request), defender_id)
 
 
 @router.post("/organizations/{org_slug}/defenders", response={201: DefenderOut, **ERRORS})
 @requires("defenders.edit")
 def create_defender(request: HttpRequest, org_slug: str, payload: DefenderIn):  # type: ignore[no-untyped-def]
-    defender = actions.do_create_defender(_me(request), **_fields(payload))
-    return Status(201, access_defender(_me(request), defender.pk))
+    defender = actions.do_create_defender(membership_of(request), **_fields(payload))
+    return Status(201, access_defender(membership_of(request), defender.pk))
 
 
 @router.patch("/organizations/{org_slug}/defenders/{defender_id}", response={200: DefenderOut, **ERRORS})
 @requires("defenders.edit")
 def update_defender(request: HttpRequest, org_slug: str, defender_id: UUID, payload: DefenderPatch):  # type: ignore[no-untyped-def]
-    defender = access_defender(_me(request), defender_id)
-    actions.do_update_defender(_me(request), defender, **_fields(payload, partial=True))
-    return access_defender(_me(request), defender_id)
+    defender = access_defender(membership_of(request), defender_id)
+    actions.do_update_defender(membership_of(request), defender, **_fields(payload, partial=True))
+    return access_defender(membership_of(request), defender_id)
 
 
 @router.delete("/organizations/{org_slug}/defenders/{defender_id}", response={204: None, **ERRORS})
 @requires("defenders.delete")
 def delete_defender(request: HttpRequest, org_slug: str, defender_id: UUID):  # type: ignore[no-untyped-def]
-    actions.do_delete_defender(_me(request), access_defender(_me(request), defender_id))
+    actions.do_delete_defender(membership_of(request), access_defender(membership_of(request), defender_id))
     return Status(204, None)
 
 
@@ -197,15 +194,15 @@ def delete_defender(request: HttpRequest, org_slug: str, defender_id: UUID):  # 
 @requires("defenders.reveal")
 def reveal_defender(request: HttpRequest, org_slug: str, defender_id: UUID, payload: DefenderRevealIn):  # type: ignore[no-untyped-def]
     """Audited: the entry names the fields revealed, never their values."""
-    defender = access_defender(_me(request), defender_id)
+    defender = access_defender(membership_of(request), defender_id)
     unknown = sorted(set(payload.fields) - set(ENCRYPTED_FIELDS))
     if unknown:
         raise ValidationError({"fields": [_("Not a protected field: %(names)s") % {"names": ", ".join(unknown)}]})
-    names = actions.do_reveal(_me(request), defender, payload.fields)
+    names = actions.do_reveal(membership_of(request), defender, payload.fields)
     try:
         return {name: getattr(defender, name) for name in names}
     except DecryptionError:
-        actions.do_note_decryption_failure(_me(request), defender, names)
+        actions.do_note_decryption_failure(membership_of(request), defender, names)
         raise HttpError(409, _("This record cannot be decrypted.")) from None
 
 
@@ -213,14 +210,14 @@ def reveal_defender(request: HttpRequest, org_slug: str, defender_id: UUID, payl
 @paginate(PageNumberPagination)
 @requires("defenders.view")
 def list_consents(request: HttpRequest, org_slug: str, defender_id: UUID):  # type: ignore[no-untyped-def]
-    return consents_of(access_defender(_me(request), defender_id))
+    return consents_of(access_defender(membership_of(request), defender_id))
 
 
 @router.post("/organizations/{org_slug}/defenders/{defender_id}/consents", response={201: ConsentOut, **ERRORS})
 @requires("defenders.edit")
 def create_consent(request: HttpRequest, org_slug: str, defender_id: UUID, payload: ConsentIn):  # type: ignore[no-untyped-def]
-    defender = access_defender(_me(request), defender_id)
-    return Status(201, actions.do_record_consent(_me(request), defender, **payload.dict()))
+    defender = access_defender(membership_of(request), defender_id)
+    return Status(201, actions.do_record_consent(membership_of(request), defender, **payload.dict()))
 
 
 @router.post(
@@ -229,5 +226,5 @@ def create_consent(request: HttpRequest, org_slug: str, defender_id: UUID, paylo
 )
 @requires("defenders.edit")
 def withdraw_consent(request: HttpRequest, org_slug: str, defender_id: UUID, consent_id: int, payload: WithdrawIn):  # type: ignore[no-untyped-def]
-    consent = access_consent(access_defender(_me(request), defender_id), consent_id)
-    return actions.do_withdraw_consent(_me(request), consent, payload.withdrawn_on)
+    consent = access_consent(access_defender(membership_of(request), defender_id), consent_id)
+    return actions.do_withdraw_consent(membership_of(request), consent, payload.withdrawn_on)

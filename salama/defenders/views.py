@@ -18,7 +18,7 @@ from salama.core.decorators import fetched_first
 from salama.core.encryption import DecryptionError
 from salama.core.paging import KeysFirstPaginator
 from salama.core.permissions import TEAM_ONLY_ROLES, role_can
-from salama.orgs.models import Membership, Organization
+from salama.core.requests import membership_of
 
 from . import actions
 from .access import (
@@ -48,16 +48,8 @@ PAGE_SIZE = 25
 CONTACT_FIELDS = ("name", "relationship", "phone", "email")
 
 
-def _org(request: HttpRequest) -> Organization:
-    return request.org  # type: ignore[attr-defined,no-any-return]
-
-
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 def _defender(request: HttpRequest, defender_id: Any) -> Defender:
-    return access_defender(_me(request), defender_id)
+    return access_defender(membership_of(request), defender_id)
 
 
 def defender_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -70,20 +62,22 @@ def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     the value never lands in a URL, a browser history or a server log."""
     filter_form = DefenderFilterForm(request.GET or None)
     search_form = ExactSearchForm(request.POST or None)
-    can_edit = role_can(_me(request).role, "defenders.edit")
+    can_edit = role_can(membership_of(request).role, "defenders.edit")
     context: dict[str, Any] = {
         "filter_form": filter_form,
         "search_form": search_form,
         "can_edit": can_edit,
         # Import and export are given to the same roles; the pages check each on its own.
-        "can_transfer": role_can(_me(request).role, "defenders.import"),
-        "team_only": _me(request).role in TEAM_ONLY_ROLES,
+        "can_transfer": role_can(membership_of(request).role, "defenders.import"),
+        "team_only": membership_of(request).role in TEAM_ONLY_ROLES,
     }
     if request.method == "POST":
         if not search_form.is_valid():
             return render(request, "defenders/list.html", context, status=400)
         try:
-            found = find_exactly(_me(request), search_form.cleaned_data["field"], search_form.cleaned_data["value"])
+            found = find_exactly(
+                membership_of(request), search_form.cleaned_data["field"], search_form.cleaned_data["value"]
+            )
         except DecryptionError:
             found = []
             messages.error(request, _("A record that matched cannot be decrypted. Tell your organisation's admin."))
@@ -91,7 +85,7 @@ def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
         return render(request, "defenders/list.html", context)
     if filter_form.is_bound and not filter_form.is_valid():
         return render(request, "defenders/list.html", context, status=400)
-    page = KeysFirstPaginator(defenders_of(_me(request), filter_form.filters()), PAGE_SIZE).get_page(
+    page = KeysFirstPaginator(defenders_of(membership_of(request), filter_form.filters()), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     query = request.GET.copy()
@@ -105,7 +99,7 @@ def create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     form = DefenderForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
-            defender = actions.do_create_defender(_me(request), **form.cleaned_data)
+            defender = actions.do_create_defender(membership_of(request), **form.cleaned_data)
             messages.success(request, _("Defender added."))
             return redirect("defenders:detail", org_slug=org_slug, defender_id=defender.pk)
         return render(request, "defenders/form.html", {"form": form}, status=400)
@@ -120,7 +114,7 @@ def edit_view(request: HttpRequest, org_slug: str, defender: Defender) -> HttpRe
         if not form.is_valid():
             return render(request, "defenders/form.html", context, status=400)
         try:
-            actions.do_update_defender(_me(request), defender, **form.changes())
+            actions.do_update_defender(membership_of(request), defender, **form.changes())
         except DecryptionError:
             return _undecryptable(request, defender, ENCRYPTED_FIELDS)
         messages.success(request, _("Saved."))
@@ -148,7 +142,7 @@ def _profile(
     request: HttpRequest, defender: Defender, revealed: dict[str, Any] | None = None, status: int = 200, **extra: Any
 ) -> HttpResponse:
     revealed = revealed or {}
-    me = _me(request)
+    me = membership_of(request)
     shown_contacts = revealed.get(actions.CONTACTS, {})
     context = {
         "defender": defender,
@@ -168,7 +162,7 @@ def _profile(
 
 
 def _undecryptable(request: HttpRequest, defender: Defender, fields: Any) -> HttpResponse:
-    actions.do_note_decryption_failure(_me(request), defender, fields)
+    actions.do_note_decryption_failure(membership_of(request), defender, fields)
     return _profile(request, defender, undecryptable=True)
 
 
@@ -194,7 +188,7 @@ def reveal_view(request: HttpRequest, org_slug: str, defender: Defender) -> Http
     form = RevealForm(request.POST, choices=[(name, name) for name in actions.REVEALABLE])
     if not form.is_valid():
         return _profile(request, defender, status=400, reveal_error=True)
-    names = actions.do_reveal(_me(request), defender, form.cleaned_data["field"])
+    names = actions.do_reveal(membership_of(request), defender, form.cleaned_data["field"])
     try:
         revealed = _open(defender, names)
     except DecryptionError:
@@ -205,7 +199,7 @@ def reveal_view(request: HttpRequest, org_slug: str, defender: Defender) -> Http
 @defender_view(["GET", "POST"])
 def delete_view(request: HttpRequest, org_slug: str, defender: Defender) -> HttpResponse:
     if request.method == "POST":
-        actions.do_delete_defender(_me(request), defender)
+        actions.do_delete_defender(membership_of(request), defender)
         messages.success(request, _("Defender deleted. Their protected details can no longer be read."))
         return redirect("defenders:list", org_slug=org_slug)
     return render(request, "defenders/delete.html", {"defender": defender})
@@ -216,7 +210,7 @@ def consent_add_view(request: HttpRequest, org_slug: str, defender: Defender) ->
     form = ConsentForm(request.POST, prefix="consent")
     if not form.is_valid():
         return _profile(request, defender, status=400, consent_form=form)
-    actions.do_record_consent(_me(request), defender, **form.cleaned_data)
+    actions.do_record_consent(membership_of(request), defender, **form.cleaned_data)
     messages.success(request, _("Consent recorded."))
     return redirect("defenders:detail", org_slug=org_slug, defender_id=defender.pk)
 
@@ -228,7 +222,7 @@ def consent_withdraw_view(request: HttpRequest, org_slug: str, defender: Defende
     try:
         if not form.is_valid():
             raise ValidationError(_("Enter a valid date."))
-        actions.do_withdraw_consent(_me(request), consent, form.cleaned_data["withdrawn_on"])
+        actions.do_withdraw_consent(membership_of(request), consent, form.cleaned_data["withdrawn_on"])
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return _profile(request, defender, status=400)
@@ -241,13 +235,13 @@ def contact_add_view(request: HttpRequest, org_slug: str, defender: Defender) ->
     form = TrustedContactForm(request.POST, prefix="contact")
     if not form.is_valid():
         return _profile(request, defender, status=400, contact_form=form)
-    actions.do_add_trusted_contact(_me(request), defender, **form.cleaned_data)
+    actions.do_add_trusted_contact(membership_of(request), defender, **form.cleaned_data)
     messages.success(request, _("Trusted contact added."))
     return redirect("defenders:detail", org_slug=org_slug, defender_id=defender.pk)
 
 
 @defender_view(["POST"])
 def contact_remove_view(request: HttpRequest, org_slug: str, defender: Defender, contact_id: str) -> HttpResponse:
-    actions.do_remove_trusted_contact(_me(request), access_contact(defender, contact_id))
+    actions.do_remove_trusted_contact(membership_of(request), access_contact(defender, contact_id))
     messages.success(request, _("Trusted contact removed."))
     return redirect("defenders:detail", org_slug=org_slug, defender_id=defender.pk)

@@ -20,7 +20,7 @@ from salama.cases.models import Case
 from salama.core.decorators import fetched_first
 from salama.core.forms import add_action_errors
 from salama.core.permissions import role_can
-from salama.orgs.models import Membership, Organization
+from salama.core.requests import membership_of, organization_of
 
 from . import actions
 from .access import access_actor, actors_for
@@ -93,16 +93,8 @@ def edit_view(request: HttpRequest, actor_slug: str) -> HttpResponse:
 # Referral suggestions ------------------------------------------------------------------------
 
 
-def _org(request: HttpRequest) -> Organization:
-    return request.org  # type: ignore[attr-defined,no-any-return]
-
-
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 def _case(request: HttpRequest, case_id: Any) -> Case:
-    return access_case(request.user, _org(request), case_id)
+    return access_case(request.user, organization_of(request), case_id)
 
 
 def refer_url(org_slug: str, case: Case, actor: ProtectionActor) -> str:
@@ -120,7 +112,7 @@ def suggestions_view(request: HttpRequest, org_slug: str, case: Case) -> HttpRes
     form = SuggestionForm(request.POST if request.method == "POST" else None)
     status = 400 if form.is_bound and not form.is_valid() else 200
     needs, answers = form.needs_and_answers()
-    suggestions = suggest_for_case(case, _me(request), needs, answers)
+    suggestions = suggest_for_case(case, membership_of(request), needs, answers)
     facts = facts_from_case(case, answers, needs)
     context = {
         "case": case,
@@ -128,6 +120,6 @@ def suggestions_view(request: HttpRequest, org_slug: str, case: Case) -> HttpRes
         "facts": facts,
         "region": region_name(facts.region) if facts.region else "",
         "rows": [(s, refer_url(org_slug, case, s.actor)) for s in suggestions],
-        "can_refer": role_can(_me(request).role, "referrals.edit"),
+        "can_refer": role_can(membership_of(request).role, "referrals.edit"),
     }
     return render(request, "directory/suggestions.html", context, status=status)

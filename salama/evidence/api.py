@@ -18,6 +18,7 @@ from salama.api.pagination import PageNumberPagination
 from salama.api.policies import requires
 from salama.cases.access import access_case
 from salama.core.encryption import DecryptionError
+from salama.core.requests import membership_of
 
 from . import actions
 from .access import access_evidence, evidence_of
@@ -57,15 +58,11 @@ class CopyIn(Schema):
     which: Literal["derived", "original"] | None = Field(None, alias="copy")
 
 
-def _me(request: HttpRequest) -> Any:
-    return request.membership  # type: ignore[attr-defined]
-
-
 @router.get("/organizations/{org_slug}/cases/{case_id}/evidence", response={200: list[EvidenceOut], **ERRORS})
 @paginate(PageNumberPagination)
 @requires("cases.view")
 def list_evidence(request: HttpRequest, org_slug: str, case_id: UUID):  # type: ignore[no-untyped-def]
-    me = _me(request)
+    me = membership_of(request)
     return evidence_of(access_case(me.user, me.organization, case_id))
 
 
@@ -81,7 +78,7 @@ def upload_evidence(  # type: ignore[no-untyped-def]
 ):
     """Multipart: `title`, optional `description`, `file`. 400 with the reason for an empty,
     oversized, unrecognised or disguised file; 409 naming the existing file for a duplicate."""
-    me = _me(request)
+    me = membership_of(request)
     case = access_case(me.user, me.organization, case_id)
     errors: dict[str, list[str]] = {}
     if not title.strip() or len(title) > 200:
@@ -118,7 +115,7 @@ def _error(request: HttpRequest, status: int, code: str, message: str, fields: d
 @router.get("/organizations/{org_slug}/evidence/{evidence_id}", response={200: EvidenceOut, **ERRORS})
 @requires("cases.view")
 def get_evidence(request: HttpRequest, org_slug: str, evidence_id: UUID):  # type: ignore[no-untyped-def]
-    me = _me(request)
+    me = membership_of(request)
     return access_evidence(me.user, me.organization, evidence_id)
 
 
@@ -136,7 +133,7 @@ def get_evidence(request: HttpRequest, org_slug: str, evidence_id: UUID):  # typ
 def download_evidence(request: HttpRequest, org_slug: str, evidence_id: UUID, params: Query[CopyIn]):  # type: ignore[no-untyped-def]
     """The cleaned copy by default (when there is one); `copy=original` needs cases.reveal.
     Audited. Served as an attachment with a neutral name, never the original one."""
-    me = _me(request)
+    me = membership_of(request)
     evidence = access_evidence(me.user, me.organization, evidence_id)
     copy = params.which or (actions.DERIVED if evidence.has_derived else actions.ORIGINAL)
     try:
@@ -149,6 +146,6 @@ def download_evidence(request: HttpRequest, org_slug: str, evidence_id: UUID, pa
 @router.delete("/organizations/{org_slug}/evidence/{evidence_id}", response={204: None, **ERRORS})
 @requires("cases.delete")
 def delete_evidence(request: HttpRequest, org_slug: str, evidence_id: UUID):  # type: ignore[no-untyped-def]
-    me = _me(request)
+    me = membership_of(request)
     actions.do_delete(me, access_evidence(me.user, me.organization, evidence_id))
     return Status(204, None)

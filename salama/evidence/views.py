@@ -18,7 +18,7 @@ from salama.cases.models import Case
 from salama.core.decorators import fetched_first
 from salama.core.encryption import DecryptionError
 from salama.core.permissions import role_can
-from salama.orgs.models import Membership, Organization
+from salama.core.requests import membership_of, organization_of
 
 from . import actions
 from .access import access_evidence, evidence_of
@@ -29,16 +29,8 @@ from .sniff import ALLOWED, Refused
 MAX_NAME = 255
 
 
-def _org(request: HttpRequest) -> Organization:
-    return request.org  # type: ignore[attr-defined,no-any-return]
-
-
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 def _evidence(request: HttpRequest, evidence_id: Any) -> EvidenceFile:
-    return access_evidence(request.user, _org(request), evidence_id)
+    return access_evidence(request.user, organization_of(request), evidence_id)
 
 
 def evidence_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -53,7 +45,7 @@ def kind_label(media_type: str) -> str:
 def _list(
     request: HttpRequest, case: Case, form: UploadForm | None = None, status: int = 200, **extra: Any
 ) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     context = {
         "case": case,
         "files": [(f, kind_label(f.media_type)) for f in evidence_of(case)],
@@ -66,11 +58,11 @@ def _list(
 
 @require_GET
 def list_view(request: HttpRequest, org_slug: str, case_id: str) -> HttpResponse:
-    return _list(request, access_case(request.user, _org(request), case_id))
+    return _list(request, access_case(request.user, organization_of(request), case_id))
 
 
 def upload_view(request: HttpRequest, org_slug: str, case_id: str) -> HttpResponse:
-    case = access_case(request.user, _org(request), case_id)
+    case = access_case(request.user, organization_of(request), case_id)
     if request.method != "POST":  # after the access check, so a GET cannot probe for cases
         return HttpResponseNotAllowed(["POST"])
     form = UploadForm(request.POST, request.FILES)
@@ -79,7 +71,7 @@ def upload_view(request: HttpRequest, org_slug: str, case_id: str) -> HttpRespon
     upload = form.cleaned_data["file"]
     try:
         evidence = actions.do_upload(
-            _me(request),
+            membership_of(request),
             case,
             title=form.cleaned_data["title"],
             description=form.cleaned_data["description"],
@@ -102,7 +94,7 @@ def _page(
     status: int = 200,
     **extra: Any,
 ) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     revealed = revealed or {}
     rows = [
         {
@@ -138,11 +130,11 @@ def reveal_view(request: HttpRequest, org_slug: str, evidence: EvidenceFile) -> 
     form = RevealForm(request.POST)
     if not form.is_valid():
         return _page(request, evidence, status=400, reveal_error=True)
-    names = actions.do_reveal(_me(request), evidence, form.cleaned_data["field"])
+    names = actions.do_reveal(membership_of(request), evidence, form.cleaned_data["field"])
     try:
         revealed = {name: getattr(evidence, name) for name in names}
     except DecryptionError:
-        actions.do_note_decryption_failure(_me(request), evidence, names)
+        actions.do_note_decryption_failure(membership_of(request), evidence, names)
         return _page(request, evidence, undecryptable=True)
     return _page(request, evidence, revealed)
 
@@ -152,12 +144,12 @@ def download_view(request: HttpRequest, org_slug: str, evidence: EvidenceFile) -
     """A GET that writes an audit entry: a read of evidence is itself worth recording."""
     copy = request.GET.get("copy") or (actions.DERIVED if evidence.has_derived else actions.ORIGINAL)
     try:
-        download = actions.do_download(_me(request), evidence, copy)
+        download = actions.do_download(membership_of(request), evidence, copy)
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return _page(request, evidence, status=400)
     except DecryptionError:
-        actions.do_note_decryption_failure(_me(request), evidence, [copy])
+        actions.do_note_decryption_failure(membership_of(request), evidence, [copy])
         return _page(request, evidence, status=500, undecryptable=True)
     return attachment(download)
 
@@ -175,7 +167,7 @@ def attachment(download: actions.Download) -> HttpResponse:
 def delete_view(request: HttpRequest, org_slug: str, evidence: EvidenceFile) -> HttpResponse:
     if request.method == "POST":
         case_id = evidence.case_id
-        actions.do_delete(_me(request), evidence)
+        actions.do_delete(membership_of(request), evidence)
         messages.success(request, _("Evidence deleted. The file and its protected details can no longer be read."))
         return redirect("evidence:list", org_slug=org_slug, case_id=case_id)
     return render(request, "evidence/delete.html", {"evidence": evidence, "case": evidence.case})

@@ -18,6 +18,7 @@ from salama.api.pagination import PageNumberPagination
 from salama.api.policies import requires
 from salama.cases.access import access_case
 from salama.core.encryption import DecryptionError
+from salama.core.requests import membership_of
 from salama.defenders.access import defenders_of
 from salama.vocab.models import Term
 
@@ -191,10 +192,6 @@ class IncidentRevealIn(Schema):
     )
 
 
-def _me(request: HttpRequest) -> Any:
-    return request.membership  # type: ignore[attr-defined]
-
-
 def _term(vocabulary: str, code: str, field: str, *, required: bool = True) -> Term | None:
     if not code:
         if required:
@@ -217,7 +214,7 @@ def _rows(request: HttpRequest, payload: Any) -> dict[str, list[dict[str, Any]]]
     for i, victim in enumerate(payload.victims or []):
         defender = None
         if victim.defender is not None:
-            defender = defenders_of(_me(request)).filter(pk=victim.defender).first()
+            defender = defenders_of(membership_of(request)).filter(pk=victim.defender).first()
             if defender is None:
                 raise ValidationError({f"victims.{i}.defender": [_("No such defender in your organisation.")]})
         status = _term(VICTIM_STATUS, victim.status, f"victims.{i}.status", required=False)
@@ -251,7 +248,7 @@ def _rows(request: HttpRequest, payload: Any) -> dict[str, list[dict[str, Any]]]
 @paginate(PageNumberPagination)
 @requires("cases.view")
 def list_incidents(request: HttpRequest, org_slug: str, filters: Query[IncidentFiltersIn]):  # type: ignore[no-untyped-def]
-    me = _me(request)
+    me = membership_of(request)
     violation = perpetrator = None
     if filters.violation:
         violation = Term.objects.filter(vocabulary__code=VIOLATION_TYPES, code=filters.violation).first()
@@ -268,13 +265,13 @@ def list_incidents(request: HttpRequest, org_slug: str, filters: Query[IncidentF
 @router.get("/organizations/{org_slug}/incidents/{incident_id}", response={200: IncidentOut, **ERRORS})
 @requires("cases.view")
 def get_incident(request: HttpRequest, org_slug: str, incident_id: UUID):  # type: ignore[no-untyped-def]
-    return access_incident(_me(request), incident_id)
+    return access_incident(membership_of(request), incident_id)
 
 
 @router.post("/organizations/{org_slug}/cases/{case_id}/incidents", response={201: IncidentOut, **ERRORS})
 @requires("cases.edit")
 def create_incident(request: HttpRequest, org_slug: str, case_id: UUID, payload: IncidentIn):  # type: ignore[no-untyped-def]
-    me = _me(request)
+    me = membership_of(request)
     case = access_case(me.user, me.organization, case_id)
     fields = payload.dict(exclude={"acts", "victims", "perpetrators", "sources"})
     fields["country"] = _country(fields["country"])
@@ -285,7 +282,7 @@ def create_incident(request: HttpRequest, org_slug: str, case_id: UUID, payload:
 @router.patch("/organizations/{org_slug}/incidents/{incident_id}", response={200: IncidentOut, **ERRORS})
 @requires("cases.edit")
 def update_incident(request: HttpRequest, org_slug: str, incident_id: UUID, payload: IncidentPatch):  # type: ignore[no-untyped-def]
-    me = _me(request)
+    me = membership_of(request)
     incident = access_incident(me, incident_id)
     fields = payload.dict(exclude_unset=True, exclude={"acts", "victims", "perpetrators", "sources"})
     if "country" in fields:
@@ -299,7 +296,7 @@ def update_incident(request: HttpRequest, org_slug: str, incident_id: UUID, payl
 @router.delete("/organizations/{org_slug}/incidents/{incident_id}", response={204: None, **ERRORS})
 @requires("cases.delete")
 def delete_incident(request: HttpRequest, org_slug: str, incident_id: UUID):  # type: ignore[no-untyped-def]
-    actions.do_delete_incident(_me(request), access_incident(_me(request), incident_id))
+    actions.do_delete_incident(membership_of(request), access_incident(membership_of(request), incident_id))
     return Status(204, None)
 
 
@@ -308,7 +305,7 @@ def delete_incident(request: HttpRequest, org_slug: str, incident_id: UUID):  # 
 def reveal_incident(request: HttpRequest, org_slug: str, incident_id: UUID, payload: IncidentRevealIn):  # type: ignore[no-untyped-def]
     """Audited: the entry names what was revealed, never the values. Row details come back in
     the order of the rows."""
-    me = _me(request)
+    me = membership_of(request)
     incident = access_incident(me, incident_id)
     unknown = sorted(set(payload.fields) - set(actions.REVEALABLE))
     if unknown:

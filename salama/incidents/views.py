@@ -21,7 +21,7 @@ from salama.core.decorators import fetched_first
 from salama.core.encryption import DecryptionError
 from salama.core.paging import KeysFirstPaginator
 from salama.core.permissions import role_can
-from salama.orgs.models import Membership
+from salama.core.requests import membership_of
 from salama.revisions.forms import CommentForm
 from salama.revisions.views import history_response
 
@@ -45,17 +45,13 @@ PAGE_SIZE = 25
 FIRST_ROWS = {"victims": 1, "acts": 1, "perpetrators": 1, "sources": 1}
 
 
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 def _case(request: HttpRequest, case_id: Any) -> Case:
-    me = _me(request)
+    me = membership_of(request)
     return access_case(me.user, me.organization, case_id)
 
 
 def _incident(request: HttpRequest, case_id: Any, incident_id: Any) -> Incident:
-    return access_incident(_me(request), incident_id, _case(request, case_id))
+    return access_incident(membership_of(request), incident_id, _case(request, case_id))
 
 
 def incident_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -66,7 +62,7 @@ def incident_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]],
 @require_GET
 def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     form = IncidentFilterForm(request.GET or None)
-    role = _me(request).role
+    role = membership_of(request).role
     context: dict[str, Any] = {
         "filter_form": form,
         "can_export": role_can(role, "cases.export"),
@@ -75,7 +71,7 @@ def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         return render(request, "incidents/list.html", context, status=400)
     filters = form.filters()
-    me = _me(request)
+    me = membership_of(request)
     queryset = incidents_for(me, filters)
     rows = incidents_for(me).prefetch_related("acts__violation")
     # A date filter is a range of the list's index (see _overlapping): count from its newest end.
@@ -109,7 +105,7 @@ def _formsets(
     request: HttpRequest, counts: dict[str, int], data: Any = None, initial: Any = None, editing: bool = False
 ) -> dict[str, Any]:
     kwargs: dict[str, dict[str, Any]] = {
-        "victims": {"membership": _me(request)},
+        "victims": {"membership": membership_of(request)},
         "acts": {"victim_rows": counts["victims"]},
         "perpetrators": {},
         "sources": {},
@@ -203,7 +199,7 @@ def create_view(request: HttpRequest, org_slug: str, case_id: str) -> HttpRespon
     if rows is None:
         return _record_page(request, case, form, formsets, status=400)
     try:
-        incident = actions.do_record_incident(_me(request), case, **form.cleaned_data, **rows)
+        incident = actions.do_record_incident(membership_of(request), case, **form.cleaned_data, **rows)
     except ValidationError as error:
         return _record_page(request, case, form, formsets, status=400, action_errors=error.messages)
     messages.success(request, _("Incident recorded."))
@@ -221,12 +217,12 @@ def _edit_page(request: HttpRequest, incident: Incident, shown: bool = False) ->
 
 
 def _undecryptable(request: HttpRequest, incident: Incident, names: Any) -> HttpResponse:
-    actions.do_note_decryption_failure(_me(request), incident, names)
+    actions.do_note_decryption_failure(membership_of(request), incident, names)
     return _detail(request, incident, undecryptable=True)
 
 
 def _reveal_for_edit(request: HttpRequest, incident: Incident) -> HttpResponse:
-    names = actions.do_reveal(_me(request), incident, actions.REVEALABLE)
+    names = actions.do_reveal(membership_of(request), incident, actions.REVEALABLE)
     try:
         return _edit_page(request, incident, shown=True)
     except DecryptionError:
@@ -243,7 +239,7 @@ def _save_edit(request: HttpRequest, org_slug: str, incident: Incident) -> HttpR
         if not form.protected_shown:
             rows = keep_recorded(rows, incident)
         comment = comment_form.cleaned_data["comment"]
-        actions.do_update_incident(_me(request), incident, comment=comment, **form.changes(), **rows)
+        actions.do_update_incident(membership_of(request), incident, comment=comment, **form.changes(), **rows)
     except ValidationError as error:
         return _record_page(request, incident.case, form, formsets, status=400, action_errors=error.messages, **extra)
     except DecryptionError:
@@ -298,7 +294,7 @@ def _detail(
     request: HttpRequest, incident: Incident, revealed: dict[str, Any] | None = None, status: int = 200, **extra: Any
 ) -> HttpResponse:
     revealed = revealed or {}
-    me = _me(request)
+    me = membership_of(request)
     visible = incidents_for(me).values("pk")
     names = revealed.get(actions.VICTIM_NAMES, {})
     actors = revealed.get(actions.PERPETRATOR_NAMES, {})
@@ -351,11 +347,11 @@ def reveal_view(request: HttpRequest, org_slug: str, incident: Incident) -> Http
     form = RevealForm(request.POST)
     if not form.is_valid():
         return _detail(request, incident, status=400, reveal_error=True)
-    names = actions.do_reveal(_me(request), incident, form.cleaned_data["field"])
+    names = actions.do_reveal(membership_of(request), incident, form.cleaned_data["field"])
     try:
         revealed = _open(incident, names)
     except DecryptionError:
-        actions.do_note_decryption_failure(_me(request), incident, names)
+        actions.do_note_decryption_failure(membership_of(request), incident, names)
         return _detail(request, incident, undecryptable=True)
     return _detail(request, incident, revealed)
 
@@ -365,12 +361,12 @@ def link_view(request: HttpRequest, org_slug: str, incident: Incident) -> HttpRe
     form = LinkForm(request.POST)
     if form.is_valid():
         try:
-            other = access_incident(_me(request), form.cleaned_data["to_incident"])
+            other = access_incident(membership_of(request), form.cleaned_data["to_incident"])
         except Http404:
             form.add_error("to_incident", _("No incident with this identifier that you may see."))
         else:
             try:
-                actions.do_link_incidents(_me(request), incident, other, form.cleaned_data["kind"])
+                actions.do_link_incidents(membership_of(request), incident, other, form.cleaned_data["kind"])
             except ValidationError as error:
                 form.add_error(None, error.messages[0])
     if form.errors:
@@ -382,7 +378,7 @@ def link_view(request: HttpRequest, org_slug: str, incident: Incident) -> HttpRe
 @incident_view(["GET", "POST"])
 def delete_view(request: HttpRequest, org_slug: str, incident: Incident) -> HttpResponse:
     if request.method == "POST":
-        actions.do_delete_incident(_me(request), incident)
+        actions.do_delete_incident(membership_of(request), incident)
         messages.success(request, _("Incident deleted. Its protected details can no longer be read."))
         return redirect("incidents:list", org_slug=org_slug)
     return render(request, "incidents/delete.html", {"incident": incident, "case": incident.case})

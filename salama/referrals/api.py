@@ -20,6 +20,7 @@ from salama.api.pagination import PageNumberPagination
 from salama.api.policies import requires
 from salama.cases.access import access_case
 from salama.core.encryption import DecryptionError
+from salama.core.requests import membership_of
 from salama.directory.models import ProtectionActor
 
 from . import actions, documents
@@ -159,12 +160,8 @@ class DocumentIn(Schema):
     format: Literal["docx", "pdf"] = "docx"
 
 
-def _me(request: HttpRequest) -> Any:
-    return request.membership  # type: ignore[attr-defined]
-
-
 def _referral(request: HttpRequest, referral_id: UUID) -> Referral:
-    return access_referral(_me(request), referral_id)
+    return access_referral(membership_of(request), referral_id)
 
 
 def _defenders(case: Any, ids: list[UUID]) -> list[Any]:
@@ -187,9 +184,9 @@ def _actor(slug: str) -> ProtectionActor:
 def list_referrals(request: HttpRequest, org_slug: str, filters: Query[ReferralFiltersIn]):  # type: ignore[no-untyped-def]
     actor = ProtectionActor.objects.filter(slug=filters.actor).first() if filters.actor else None
     if filters.actor and actor is None:
-        return referrals_of(_me(request)).none()
+        return referrals_of(membership_of(request)).none()
     return referrals_of(
-        _me(request), ReferralFilters(status=filters.status or "", actor=actor, overdue=filters.overdue)
+        membership_of(request), ReferralFilters(status=filters.status or "", actor=actor, overdue=filters.overdue)
     ).prefetch_related("defenders")
 
 
@@ -197,7 +194,7 @@ def list_referrals(request: HttpRequest, org_slug: str, filters: Query[ReferralF
 @paginate(PageNumberPagination)
 @requires("referrals.view")
 def list_case_referrals(request: HttpRequest, org_slug: str, case_id: UUID):  # type: ignore[no-untyped-def]
-    case = access_case(request.user, _me(request).organization, case_id)
+    case = access_case(request.user, membership_of(request).organization, case_id)
     return referrals_of_case(case).prefetch_related("defenders")
 
 
@@ -205,12 +202,12 @@ def list_case_referrals(request: HttpRequest, org_slug: str, case_id: UUID):  # 
 @requires("referrals.edit")
 def create_referral(request: HttpRequest, org_slug: str, case_id: UUID, payload: ReferralIn):  # type: ignore[no-untyped-def]
     """A draft; sending it (change_referral_status) is what needs the defenders' consent."""
-    case = access_case(request.user, _me(request).organization, case_id)
+    case = access_case(request.user, membership_of(request).organization, case_id)
     data = payload.dict()
     to = _actor(data.pop("actor"))
     ids = data.pop("defenders")
     defenders = _defenders(case, ids) if ids else list(case.defenders.all())
-    referral = actions.do_create_referral(_me(request), case, to=to, defenders=defenders, **data)
+    referral = actions.do_create_referral(membership_of(request), case, to=to, defenders=defenders, **data)
     return Status(201, _referral(request, referral.pk))
 
 
@@ -226,7 +223,7 @@ def update_referral(request: HttpRequest, org_slug: str, referral_id: UUID, payl
     referral = _referral(request, referral_id)
     data = payload.dict(exclude_unset=True)
     defenders = _defenders(referral.case, data.pop("defenders")) if "defenders" in data else None
-    actions.do_update_referral(_me(request), referral, defenders=defenders, **data)
+    actions.do_update_referral(membership_of(request), referral, defenders=defenders, **data)
     return _referral(request, referral_id)
 
 
@@ -234,7 +231,9 @@ def update_referral(request: HttpRequest, org_slug: str, referral_id: UUID, payl
 @requires("referrals.edit")
 def change_referral_status(request: HttpRequest, org_slug: str, referral_id: UUID, payload: ReferralStatusIn):  # type: ignore[no-untyped-def]
     referral = _referral(request, referral_id)
-    actions.do_change_status(_me(request), referral, payload.status, sent_on=payload.sent_on, channel=payload.channel)
+    actions.do_change_status(
+        membership_of(request), referral, payload.status, sent_on=payload.sent_on, channel=payload.channel
+    )
     return _referral(request, referral_id)
 
 
@@ -242,7 +241,7 @@ def change_referral_status(request: HttpRequest, org_slug: str, referral_id: UUI
 @requires("referrals.edit")
 def record_referral_reply(request: HttpRequest, org_slug: str, referral_id: UUID, payload: ReplyIn):  # type: ignore[no-untyped-def]
     referral = _referral(request, referral_id)
-    actions.do_record_reply(_me(request), referral, reply=payload.reply, received_on=payload.received_on)
+    actions.do_record_reply(membership_of(request), referral, reply=payload.reply, received_on=payload.received_on)
     return _referral(request, referral_id)
 
 
@@ -250,7 +249,7 @@ def record_referral_reply(request: HttpRequest, org_slug: str, referral_id: UUID
 @requires("referrals.edit")
 def record_referral_outcome(request: HttpRequest, org_slug: str, referral_id: UUID, payload: OutcomeIn):  # type: ignore[no-untyped-def]
     referral = _referral(request, referral_id)
-    actions.do_record_outcome(_me(request), referral, outcome=payload.outcome, notes=payload.notes)
+    actions.do_record_outcome(membership_of(request), referral, outcome=payload.outcome, notes=payload.notes)
     return _referral(request, referral_id)
 
 
@@ -261,11 +260,11 @@ def record_referral_outcome(request: HttpRequest, org_slug: str, referral_id: UU
 def reveal_referral(request: HttpRequest, org_slug: str, referral_id: UUID, payload: ReferralRevealIn):  # type: ignore[no-untyped-def]
     """Audited: the entry names what was revealed, never the values."""
     referral = _referral(request, referral_id)
-    names = actions.do_reveal(_me(request), referral, payload.fields)
+    names = actions.do_reveal(membership_of(request), referral, payload.fields)
     try:
         return {name: getattr(referral, name) for name in names if name in REVEALABLE}
     except DecryptionError:
-        actions.do_note_decryption_failure(_me(request), referral, names)
+        actions.do_note_decryption_failure(membership_of(request), referral, names)
         raise HttpError(409, _("This record cannot be decrypted.")) from None
 
 
@@ -303,8 +302,10 @@ def download_referral_document(  # type: ignore[no-untyped-def]
     Audited: who downloaded which draft of which case."""
     referral = _referral(request, referral_id)
     try:
-        download = actions.do_download_document(_me(request), referral, doc_kind, params.language, params.format)
+        download = actions.do_download_document(
+            membership_of(request), referral, doc_kind, params.language, params.format
+        )
         return attachment(download)
     except DecryptionError:
-        actions.do_note_decryption_failure(_me(request), referral, [doc_kind])
+        actions.do_note_decryption_failure(membership_of(request), referral, [doc_kind])
         raise HttpError(409, _("This record cannot be decrypted.")) from None

@@ -22,8 +22,8 @@ from salama.core.encryption import DecryptionError
 from salama.core.forms import add_action_errors
 from salama.core.paging import KeysFirstPaginator
 from salama.core.permissions import role_can
+from salama.core.requests import membership_of, organization_of
 from salama.defenders.forms import field_label
-from salama.orgs.models import Membership, Organization
 
 from . import actions, documents
 from .access import REVEALABLE, access_referral, events_of, referrals_of, referrals_of_case
@@ -33,20 +33,12 @@ from .models import Referral
 PAGE_SIZE = 25
 
 
-def _org(request: HttpRequest) -> Organization:
-    return request.org  # type: ignore[attr-defined,no-any-return]
-
-
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 def _case(request: HttpRequest, case_id: Any) -> Case:
-    return access_case(request.user, _org(request), case_id)
+    return access_case(request.user, organization_of(request), case_id)
 
 
 def _referral(request: HttpRequest, referral_id: Any) -> Referral:
-    return access_referral(_me(request), referral_id)
+    return access_referral(membership_of(request), referral_id)
 
 
 def case_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -63,7 +55,9 @@ def org_list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     context: dict[str, Any] = {"filter_form": form}
     if form.is_bound and not form.is_valid():
         return render(request, "referrals/list.html", context, status=400)
-    page = KeysFirstPaginator(referrals_of(_me(request), form.filters()), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = KeysFirstPaginator(referrals_of(membership_of(request), form.filters()), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context.update(page=page, query=query.urlencode())
@@ -78,7 +72,7 @@ def case_list_view(request: HttpRequest, org_slug: str, case: Case) -> HttpRespo
         {
             "case": case,
             "referrals": referrals_of_case(case),
-            "can_edit": role_can(_me(request).role, "referrals.edit"),
+            "can_edit": role_can(membership_of(request).role, "referrals.edit"),
         },
     )
 
@@ -92,7 +86,7 @@ def create_view(request: HttpRequest, org_slug: str, case: Case) -> HttpResponse
         if form.is_valid():
             try:
                 referral = actions.do_create_referral(
-                    _me(request),
+                    membership_of(request),
                     case,
                     to=form.cleaned_data["actor"],
                     defenders=form.cleaned_data["defenders"],
@@ -117,11 +111,11 @@ def edit_view(request: HttpRequest, org_slug: str, referral: Referral) -> HttpRe
         if form.is_valid():
             try:
                 defenders = form.cleaned_data.get("defenders")
-                actions.do_update_referral(_me(request), referral, defenders=defenders, **form.changes())
+                actions.do_update_referral(membership_of(request), referral, defenders=defenders, **form.changes())
             except ValidationError as error:
                 add_action_errors(form, error)
             except DecryptionError:
-                actions.do_note_decryption_failure(_me(request), referral, ["all"])
+                actions.do_note_decryption_failure(membership_of(request), referral, ["all"])
                 return _page(request, referral, status=500, undecryptable=True)
             else:
                 messages.success(request, _("Saved."))
@@ -131,7 +125,7 @@ def edit_view(request: HttpRequest, org_slug: str, referral: Referral) -> HttpRe
 
 
 def _page(request: HttpRequest, referral: Referral, status: int = 200, **extra: Any) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     context = {
         "referral": referral,
         "case": referral.case,
@@ -182,7 +176,7 @@ def _panel_form(
 @referral_view(["POST"])
 def status_view(request: HttpRequest, org_slug: str, referral: Referral) -> HttpResponse:
     def write(data: dict[str, Any]) -> object:
-        return actions.do_change_status(_me(request), referral, data["status"], sent_on=data.get("sent_on"))
+        return actions.do_change_status(membership_of(request), referral, data["status"], sent_on=data.get("sent_on"))
 
     form = StatusForm(request.POST, referral=referral, prefix="status")
     return _panel_form(request, org_slug, referral, "status_form", form, write, _("Status changed."))
@@ -191,7 +185,9 @@ def status_view(request: HttpRequest, org_slug: str, referral: Referral) -> Http
 @referral_view(["POST"])
 def reply_view(request: HttpRequest, org_slug: str, referral: Referral) -> HttpResponse:
     def write(data: dict[str, Any]) -> object:
-        return actions.do_record_reply(_me(request), referral, reply=data["reply"], received_on=data["received_on"])
+        return actions.do_record_reply(
+            membership_of(request), referral, reply=data["reply"], received_on=data["received_on"]
+        )
 
     form = ReplyForm(request.POST, prefix="reply")
     return _panel_form(request, org_slug, referral, "reply_form", form, write, _("Reply recorded."))
@@ -200,7 +196,7 @@ def reply_view(request: HttpRequest, org_slug: str, referral: Referral) -> HttpR
 @referral_view(["POST"])
 def outcome_view(request: HttpRequest, org_slug: str, referral: Referral) -> HttpResponse:
     def write(data: dict[str, Any]) -> object:
-        return actions.do_record_outcome(_me(request), referral, outcome=data["outcome"], notes=data["notes"])
+        return actions.do_record_outcome(membership_of(request), referral, outcome=data["outcome"], notes=data["notes"])
 
     form = OutcomeForm(request.POST, prefix="outcome")
     return _panel_form(request, org_slug, referral, "outcome_form", form, write, _("Outcome recorded."))
@@ -208,11 +204,11 @@ def outcome_view(request: HttpRequest, org_slug: str, referral: Referral) -> Htt
 
 @referral_view(["POST"])
 def reveal_view(request: HttpRequest, org_slug: str, referral: Referral) -> HttpResponse:
-    names = actions.do_reveal(_me(request), referral, REVEALABLE)
+    names = actions.do_reveal(membership_of(request), referral, REVEALABLE)
     try:
         revealed = [(field_label(Referral, name), getattr(referral, name)) for name in names]
     except DecryptionError:
-        actions.do_note_decryption_failure(_me(request), referral, names)
+        actions.do_note_decryption_failure(membership_of(request), referral, names)
         return _page(request, referral, status=500, undecryptable=True)
     return _page(request, referral, revealed=revealed)
 
@@ -248,7 +244,7 @@ def document_view(request: HttpRequest, org_slug: str, referral: Referral, doc_k
             "kind": kind,
             "missing": missing,
             "form": DocumentForm(initial={"language": request.LANGUAGE_CODE, "format": "docx"}),
-            "can_download": role_can(_me(request).role, "cases.reveal"),
+            "can_download": role_can(membership_of(request).role, "cases.reveal"),
         },
     )
 
@@ -262,9 +258,9 @@ def document_download_view(request: HttpRequest, org_slug: str, referral: Referr
         return redirect("referrals:document", org_slug=org_slug, referral_id=referral.pk, doc_kind=doc_kind)
     try:
         download = actions.do_download_document(
-            _me(request), referral, doc_kind, form.cleaned_data["language"], form.cleaned_data["format"]
+            membership_of(request), referral, doc_kind, form.cleaned_data["language"], form.cleaned_data["format"]
         )
     except DecryptionError:
-        actions.do_note_decryption_failure(_me(request), referral, [doc_kind])
+        actions.do_note_decryption_failure(membership_of(request), referral, [doc_kind])
         return _page(request, referral, status=500, undecryptable=True)
     return attachment(download)

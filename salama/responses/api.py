@@ -26,6 +26,7 @@ from salama.api.pagination import PageNumberPagination
 from salama.api.policies import requires
 from salama.cases.access import access_case
 from salama.core.encryption import DecryptionError
+from salama.core.requests import membership_of
 from salama.directory.models import ProtectionActor
 from salama.referrals.models import Referral
 
@@ -300,12 +301,8 @@ class StepIn(Schema):
     notes: str = Field("", max_length=20_000, description="Encrypted.")
 
 
-def _me(request: HttpRequest) -> Any:
-    return request.membership  # type: ignore[attr-defined]
-
-
 def _response(request: HttpRequest, response_id: UUID) -> Response:
-    return access_response(request.user, _me(request).organization, response_id)
+    return access_response(request.user, membership_of(request).organization, response_id)
 
 
 def _actor(slug: str) -> ProtectionActor | None:
@@ -326,7 +323,7 @@ def _fields(request: HttpRequest, case: Any, data: dict[str, Any]) -> dict[str, 
         data["defenders"] = found
     if "owner" in data:
         owner_id = data.pop("owner")
-        owner = User.objects.filter(pk=owner_id, memberships__organization=_me(request).organization).first()
+        owner = User.objects.filter(pk=owner_id, memberships__organization=membership_of(request).organization).first()
         if owner_id is not None and owner is None:
             raise ValidationError({"owner": [_("The owner must be a member of the organisation.")]})
         data["owner"] = owner
@@ -350,7 +347,7 @@ def _form_errors(form: Any) -> ValidationError:
 @requires("responses.view")
 def list_responses(request: HttpRequest, org_slug: str, filters: Query[ResponseFiltersIn]):  # type: ignore[no-untyped-def]
     return responses_for(
-        _me(request),
+        membership_of(request),
         ResponseFilters(kind=filters.kind or "", status=filters.status or "", overdue_reports=filters.overdue_reports),
     )
 
@@ -359,16 +356,16 @@ def list_responses(request: HttpRequest, org_slug: str, filters: Query[ResponseF
 @paginate(PageNumberPagination)
 @requires("responses.view")
 def list_case_responses(request: HttpRequest, org_slug: str, case_id: UUID):  # type: ignore[no-untyped-def]
-    case = access_case(request.user, _me(request).organization, case_id)
-    return responses_for(_me(request)).filter(case=case)
+    case = access_case(request.user, membership_of(request).organization, case_id)
+    return responses_for(membership_of(request)).filter(case=case)
 
 
 @router.post("/organizations/{org_slug}/cases/{case_id}/responses", response={201: ResponseOut, **ERRORS})
 @requires("responses.edit")
 def create_response(request: HttpRequest, org_slug: str, case_id: UUID, payload: ResponseIn):  # type: ignore[no-untyped-def]
-    case = access_case(request.user, _me(request).organization, case_id)
+    case = access_case(request.user, membership_of(request).organization, case_id)
     data = _fields(request, case, payload.dict())
-    response = actions.do_create_response(_me(request), case, **data)
+    response = actions.do_create_response(membership_of(request), case, **data)
     return Status(201, _response(request, response.pk))
 
 
@@ -383,7 +380,7 @@ def get_response(request: HttpRequest, org_slug: str, response_id: UUID):  # typ
 def update_response(request: HttpRequest, org_slug: str, response_id: UUID, payload: ResponsePatch):  # type: ignore[no-untyped-def]
     response = _response(request, response_id)
     data = _fields(request, response.case, payload.dict(exclude_unset=True))
-    actions.do_update_response(_me(request), response, **data)
+    actions.do_update_response(membership_of(request), response, **data)
     return _response(request, response_id)
 
 
@@ -403,7 +400,7 @@ def save_response_details(request: HttpRequest, org_slug: str, response_id: UUID
     form = form_class(_querydict(data), response=response)
     if not form.is_valid():
         raise _form_errors(form)
-    actions.do_save_detail(_me(request), response, **form.changes())
+    actions.do_save_detail(membership_of(request), response, **form.changes())
     return _response(request, response_id)
 
 
@@ -429,14 +426,14 @@ def add_response_step(request: HttpRequest, org_slug: str, response_id: UUID, pa
     form = StepForm(_querydict(payload.dict(exclude_unset=True)), response=response)
     if not form.is_valid():
         raise _form_errors(form)
-    step = actions.do_add_step(_me(request), response, **form.step_fields())
+    step = actions.do_add_step(membership_of(request), response, **form.step_fields())
     return Status(201, step)
 
 
 @router.post("/organizations/{org_slug}/responses/{response_id}/status", response={200: ResponseOut, **ERRORS})
 @requires("responses.edit")
 def change_response_status(request: HttpRequest, org_slug: str, response_id: UUID, payload: ResponseStatusIn):  # type: ignore[no-untyped-def]
-    actions.do_change_status(_me(request), _response(request, response_id), payload.status)
+    actions.do_change_status(membership_of(request), _response(request, response_id), payload.status)
     return _response(request, response_id)
 
 
@@ -444,7 +441,7 @@ def change_response_status(request: HttpRequest, org_slug: str, response_id: UUI
 @requires("responses.edit")
 def close_response(request: HttpRequest, org_slug: str, response_id: UUID, payload: CloseIn):  # type: ignore[no-untyped-def]
     """Closing needs the outcome and both lesson texts, written so that no one is recognised."""
-    actions.do_close_response(_me(request), _response(request, response_id), **payload.dict())
+    actions.do_close_response(membership_of(request), _response(request, response_id), **payload.dict())
     return _response(request, response_id)
 
 
@@ -453,11 +450,11 @@ def close_response(request: HttpRequest, org_slug: str, response_id: UUID, paylo
 def reveal_response(request: HttpRequest, org_slug: str, response_id: UUID, payload: ResponseRevealIn):  # type: ignore[no-untyped-def]
     """Audited: the entry names what was revealed, never the values."""
     response = _response(request, response_id)
-    names = actions.do_reveal(_me(request), response, payload.fields)
+    names = actions.do_reveal(membership_of(request), response, payload.fields)
     try:
         return actions.open_values(response, names)
     except DecryptionError:
-        actions.do_note_decryption_failure(_me(request), response, names)
+        actions.do_note_decryption_failure(membership_of(request), response, names)
         raise HttpError(409, _("This record cannot be decrypted.")) from None
 
 
@@ -466,7 +463,7 @@ def reveal_response(request: HttpRequest, org_slug: str, response_id: UUID, payl
 @requires("responses.view")
 def list_lessons(request: HttpRequest, org_slug: str, filters: Query[LessonFiltersIn]):  # type: ignore[no-untyped-def]
     """The organisation's lessons and those shared with the network, searched."""
-    me = _me(request)
+    me = membership_of(request)
     return lessons_for(
         me,
         LessonFilters(
@@ -485,4 +482,4 @@ def list_lessons(request: HttpRequest, org_slug: str, filters: Query[LessonFilte
 @requires("donor.view")
 def get_donor_report(request: HttpRequest, org_slug: str):  # type: ignore[no-untyped-def]
     """De-identified aggregates of the grants this (donor) organisation funded; never an identity."""
-    return donor_report(_me(request))
+    return donor_report(membership_of(request))

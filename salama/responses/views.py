@@ -21,7 +21,7 @@ from salama.core.encryption import DecryptionError, with_presence
 from salama.core.forms import add_action_errors
 from salama.core.paging import KeysFirstPaginator
 from salama.core.permissions import LEADS, role_can
-from salama.orgs.models import Membership, Organization
+from salama.core.requests import membership_of, organization_of
 
 from . import actions
 from .access import access_own_lesson, access_response, access_step, lessons_for, responses_for, steps_of
@@ -41,20 +41,12 @@ from .models import DETAIL_MODELS, STEP_KINDS, Lesson, Response
 PAGE_SIZE = 25
 
 
-def _org(request: HttpRequest) -> Organization:
-    return request.org  # type: ignore[attr-defined,no-any-return]
-
-
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 def _response(request: HttpRequest, response_id: Any) -> Response:
-    return access_response(request.user, _org(request), response_id)
+    return access_response(request.user, organization_of(request), response_id)
 
 
 def _case(request: HttpRequest, case_id: Any) -> Case:
-    return access_case(request.user, _org(request), case_id)
+    return access_case(request.user, organization_of(request), case_id)
 
 
 def _step(request: HttpRequest, response_id: Any, step_id: Any) -> Any:
@@ -62,7 +54,7 @@ def _step(request: HttpRequest, response_id: Any, step_id: Any) -> Any:
 
 
 def _lesson(request: HttpRequest, lesson_id: Any) -> Lesson:
-    return access_own_lesson(request.user, _org(request), lesson_id)
+    return access_own_lesson(request.user, organization_of(request), lesson_id)
 
 
 def response_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -82,19 +74,19 @@ def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     context: dict[str, Any] = {"filter_form": form}
     if form.is_bound and not form.is_valid():
         return render(request, "responses/list.html", context, status=400)
-    page, query = _paged(request, responses_for(_me(request), form.filters()))
+    page, query = _paged(request, responses_for(membership_of(request), form.filters()))
     context.update(page=page, query=query)
     return render(request, "responses/list.html", context)
 
 
 @fetched_first(_case, "case_id", ["GET", "POST"])
 def create_view(request: HttpRequest, org_slug: str, case: Case) -> HttpResponse:
-    form = ResponseForm(request.POST or None, case=case, org=_org(request))
+    form = ResponseForm(request.POST or None, case=case, org=organization_of(request))
     if request.method == "POST":
         if form.is_valid():
             data = dict(form.cleaned_data)
             try:
-                response = actions.do_create_response(_me(request), case, **data)
+                response = actions.do_create_response(membership_of(request), case, **data)
             except ValidationError as error:
                 add_action_errors(form, error)
             else:
@@ -109,7 +101,7 @@ def edit_view(request: HttpRequest, org_slug: str, response: Response) -> HttpRe
     form = ResponseForm(
         request.POST or None,
         case=response.case,
-        org=_org(request),
+        org=organization_of(request),
         editing=True,
         initial=ResponseForm.initial_from(response),
     )
@@ -117,7 +109,7 @@ def edit_view(request: HttpRequest, org_slug: str, response: Response) -> HttpRe
     if request.method == "POST":
         if form.is_valid():
             try:
-                actions.do_update_response(_me(request), response, **form.cleaned_data)
+                actions.do_update_response(membership_of(request), response, **form.cleaned_data)
             except ValidationError as error:
                 add_action_errors(form, error)
             else:
@@ -137,7 +129,7 @@ def details_view(request: HttpRequest, org_slug: str, response: Response) -> Htt
     if request.method == "POST":
         if form.is_valid():
             try:
-                actions.do_save_detail(_me(request), response, **form.changes())
+                actions.do_save_detail(membership_of(request), response, **form.changes())
             except ValidationError as error:
                 add_action_errors(form, error)
             except DecryptionError:
@@ -178,7 +170,7 @@ def _page(
     request: HttpRequest, response: Response, revealed: dict[str, Any] | None = None, status: int = 200, **extra: Any
 ) -> HttpResponse:
     revealed = revealed or {}
-    me = _me(request)
+    me = membership_of(request)
     model = DETAIL_MODELS[response.kind]
     step_notes = revealed.get("step_notes") or {}
     context = {
@@ -209,7 +201,7 @@ def _page(
 
 
 def _undecryptable(request: HttpRequest, response: Response) -> HttpResponse:
-    actions.do_note_decryption_failure(_me(request), response, actions.revealable(response))
+    actions.do_note_decryption_failure(membership_of(request), response, actions.revealable(response))
     return _page(request, response, undecryptable=True)
 
 
@@ -224,7 +216,7 @@ def reveal_view(request: HttpRequest, org_slug: str, response: Response) -> Http
     form = RevealForm(request.POST, response=response)
     if not form.is_valid():
         return _page(request, response, status=400, reveal_error=True)
-    names = actions.do_reveal(_me(request), response, form.cleaned_data["field"])
+    names = actions.do_reveal(membership_of(request), response, form.cleaned_data["field"])
     try:
         revealed = actions.open_values(response, names)
     except DecryptionError:
@@ -237,7 +229,7 @@ def status_view(request: HttpRequest, org_slug: str, response: Response) -> Http
     form = StatusForm(request.POST, prefix="status")
     if form.is_valid():
         try:
-            actions.do_change_status(_me(request), response, form.cleaned_data["status"])
+            actions.do_change_status(membership_of(request), response, form.cleaned_data["status"])
         except ValidationError as error:
             add_action_errors(form, error)
         else:
@@ -251,7 +243,7 @@ def step_add_view(request: HttpRequest, org_slug: str, response: Response) -> Ht
     form = StepForm(request.POST, prefix="step", response=response)
     if form.is_valid():
         try:
-            actions.do_add_step(_me(request), response, **form.step_fields())
+            actions.do_add_step(membership_of(request), response, **form.step_fields())
         except ValidationError as error:
             add_action_errors(form, error)
         else:
@@ -263,7 +255,7 @@ def step_add_view(request: HttpRequest, org_slug: str, response: Response) -> Ht
 @fetched_first(_step, ("response_id", "step_id"), ["POST"])
 def step_remove_view(request: HttpRequest, org_slug: str, step: Any) -> HttpResponse:
     try:
-        actions.do_remove_step(_me(request), step)
+        actions.do_remove_step(membership_of(request), step)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -273,14 +265,14 @@ def step_remove_view(request: HttpRequest, org_slug: str, step: Any) -> HttpResp
 
 @response_view(["GET", "POST"])
 def close_view(request: HttpRequest, org_slug: str, response: Response) -> HttpResponse:
-    form = CloseForm(request.POST or None, membership=_me(request))
+    form = CloseForm(request.POST or None, membership=membership_of(request))
     context = {"form": form, "response": response}
     if response.is_closed:
         return render(request, "responses/close.html", {**context, "closed": True}, status=400)
     if request.method == "POST":
         if form.is_valid():
             try:
-                actions.do_close_response(_me(request), response, **form.cleaned_data)
+                actions.do_close_response(membership_of(request), response, **form.cleaned_data)
             except ValidationError as error:
                 add_action_errors(form, error)
             else:
@@ -293,7 +285,7 @@ def close_view(request: HttpRequest, org_slug: str, response: Response) -> HttpR
 @require_GET
 def lessons_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     form = LessonFilterForm(request.GET or None)
-    me = _me(request)
+    me = membership_of(request)
     context: dict[str, Any] = {"filter_form": form, "can_share": me.role in LEADS}
     if form.is_bound and not form.is_valid():
         return render(request, "responses/lessons.html", context, status=400)
@@ -306,7 +298,7 @@ def lessons_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 def lesson_share_view(request: HttpRequest, org_slug: str, lesson: Lesson) -> HttpResponse:
     shared = request.POST.get("shared") == "on"
     try:
-        actions.do_set_lesson_sharing(_me(request), lesson, shared)
+        actions.do_set_lesson_sharing(membership_of(request), lesson, shared)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -318,4 +310,4 @@ def lesson_share_view(request: HttpRequest, org_slug: str, lesson: Lesson) -> Ht
 
 @require_GET
 def donor_view(request: HttpRequest, org_slug: str) -> HttpResponse:
-    return render(request, "responses/donor.html", {"report": donor_report(_me(request))})
+    return render(request, "responses/donor.html", {"report": donor_report(membership_of(request))})

@@ -21,10 +21,10 @@ from salama.api.pagination import PageNumberPagination
 from salama.api.policies import requires
 from salama.cases.access import visible_cases
 from salama.core.encryption import DecryptionError
+from salama.core.requests import membership_of
 from salama.defenders.access import defenders_of
 from salama.defenders.models import Defender
 from salama.incidents.access import perpetrator_terms
-from salama.orgs.models import Membership
 
 from . import actions
 from .access import (
@@ -323,13 +323,9 @@ class PlanRevealOut(Schema):
     descriptions: dict[str, str]
 
 
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 def _visible_defender(request: HttpRequest, defender_id: UUID) -> Defender:
     """For writes that name a defender in the body: outside need to know is invalid input."""
-    defender = defenders_of(_me(request)).filter(pk=defender_id).first()
+    defender = defenders_of(membership_of(request)).filter(pk=defender_id).first()
     if defender is None:
         raise ValidationError({"defender": [_("Choose a defender you can see.")]})
     return defender
@@ -349,7 +345,7 @@ def _threat_fields(threat: ThreatIn) -> dict[str, Any]:
 @paginate(PageNumberPagination)
 @requires("risk.view")
 def list_risk_assessments(request: HttpRequest, org_slug: str, filters: Query[AssessmentFiltersIn]):  # type: ignore[no-untyped-def]
-    queryset = assessments_of(_me(request)).order_by("-assessed_on", "-created_at", "pk")
+    queryset = assessments_of(membership_of(request)).order_by("-assessed_on", "-created_at", "pk")
     if filters.defender:
         queryset = queryset.filter(defender_id=filters.defender)
     if filters.status:
@@ -361,7 +357,7 @@ def list_risk_assessments(request: HttpRequest, org_slug: str, filters: Query[As
 @requires("risk.edit")
 def create_risk_assessment(request: HttpRequest, org_slug: str, payload: AssessmentIn):  # type: ignore[no-untyped-def]
     """The whole assessment in one request, or nothing; `complete` fixes its level."""
-    me = _me(request)
+    me = membership_of(request)
     defender = _visible_defender(request, payload.defender)
     case = None
     if payload.case is not None:
@@ -389,14 +385,14 @@ def create_risk_assessment(request: HttpRequest, org_slug: str, payload: Assessm
 @router.get(ONE_ASSESSMENT, response={200: AssessmentOut, **ERRORS})
 @requires("risk.view")
 def get_risk_assessment(request: HttpRequest, org_slug: str, assessment_id: UUID):  # type: ignore[no-untyped-def]
-    return access_assessment(_me(request), assessment_id)
+    return access_assessment(membership_of(request), assessment_id)
 
 
 @router.post(ONE_ASSESSMENT + "/reveal", response={200: RiskRevealOut, **ERRORS})
 @requires("risk.reveal")
 def reveal_risk_assessment(request: HttpRequest, org_slug: str, assessment_id: UUID, payload: RiskRevealIn):  # type: ignore[no-untyped-def]
     """Audited: the entry names what was revealed, never the values."""
-    me = _me(request)
+    me = membership_of(request)
     assessment = access_assessment(me, assessment_id)
     parts = actions.do_reveal(me, assessment, payload.parts)
     try:
@@ -414,7 +410,7 @@ def reveal_risk_assessment(request: HttpRequest, org_slug: str, assessment_id: U
 @paginate(PageNumberPagination)
 @requires("risk.view")
 def list_protection_plans(request: HttpRequest, org_slug: str, filters: Query[PlanFiltersIn]):  # type: ignore[no-untyped-def]
-    queryset = plans_of(_me(request)).order_by("-created_at", "pk")
+    queryset = plans_of(membership_of(request)).order_by("-created_at", "pk")
     if filters.defender:
         queryset = queryset.filter(defender_id=filters.defender)
     return queryset
@@ -423,7 +419,7 @@ def list_protection_plans(request: HttpRequest, org_slug: str, filters: Query[Pl
 @router.post(PLANS, response={201: PlanOut, **ERRORS})
 @requires("risk.edit")
 def create_protection_plan(request: HttpRequest, org_slug: str, payload: PlanIn):  # type: ignore[no-untyped-def]
-    me = _me(request)
+    me = membership_of(request)
     defender = _visible_defender(request, payload.defender)
     assessment = None
     if payload.assessment is not None:
@@ -439,16 +435,16 @@ def create_protection_plan(request: HttpRequest, org_slug: str, payload: PlanIn)
 @router.get(ONE_PLAN, response={200: PlanOut, **ERRORS})
 @requires("risk.view")
 def get_protection_plan(request: HttpRequest, org_slug: str, plan_id: UUID):  # type: ignore[no-untyped-def]
-    return access_plan(_me(request), plan_id)
+    return access_plan(membership_of(request), plan_id)
 
 
 @router.post(ONE_PLAN + "/reveal", response={200: PlanRevealOut, **ERRORS})
 @requires("risk.reveal")
 def reveal_protection_plan(request: HttpRequest, org_slug: str, plan_id: UUID):  # type: ignore[no-untyped-def]
     """Audited: the measures' descriptions."""
-    plan = access_plan(_me(request), plan_id)
+    plan = access_plan(membership_of(request), plan_id)
     try:
-        descriptions = actions.do_reveal_plan(_me(request), plan)
+        descriptions = actions.do_reveal_plan(membership_of(request), plan)
     except DecryptionError:
         raise HttpError(409, _("This record cannot be decrypted.")) from None
     return {"descriptions": {str(key): value for key, value in descriptions.items()}}
@@ -457,7 +453,7 @@ def reveal_protection_plan(request: HttpRequest, org_slug: str, plan_id: UUID): 
 @router.post(ONE_PLAN + "/measures", response={201: MeasureOut, **ERRORS})
 @requires("risk.edit")
 def add_protection_measure(request: HttpRequest, org_slug: str, plan_id: UUID, payload: MeasureIn):  # type: ignore[no-untyped-def]
-    me = _me(request)
+    me = membership_of(request)
     plan = access_plan(me, plan_id)
     data = payload.dict()
     owner_id = data.pop("owner")
@@ -475,6 +471,6 @@ def add_protection_measure(request: HttpRequest, org_slug: str, plan_id: UUID, p
 def update_protection_measure(
     request: HttpRequest, org_slug: str, plan_id: UUID, measure_id: UUID, payload: MeasurePatch
 ):  # type: ignore[no-untyped-def]
-    me = _me(request)
+    me = membership_of(request)
     measure = access_measure(access_plan(me, plan_id), measure_id)
     return actions.do_change_measure_status(me, measure, payload.status)

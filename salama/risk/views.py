@@ -22,6 +22,7 @@ from salama.cases.access import visible_cases
 from salama.core.decorators import fetched_first
 from salama.core.encryption import DecryptionError
 from salama.core.permissions import role_can
+from salama.core.requests import membership_of
 from salama.defenders.access import access_defender
 from salama.defenders.models import Defender
 from salama.orgs.models import Membership
@@ -71,20 +72,16 @@ STEPS = (
 LAST_STEP = len(STEPS)
 
 
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 def _defender(request: HttpRequest, defender_id: Any) -> Defender:
-    return access_defender(_me(request), defender_id)
+    return access_defender(membership_of(request), defender_id)
 
 
 def _assessment(request: HttpRequest, assessment_id: Any) -> RiskAssessment:
-    return access_assessment(_me(request), assessment_id)
+    return access_assessment(membership_of(request), assessment_id)
 
 
 def _plan(request: HttpRequest, plan_id: Any) -> ProtectionPlan:
-    return access_plan(_me(request), plan_id)
+    return access_plan(membership_of(request), plan_id)
 
 
 def _members(membership: Membership) -> Any:
@@ -98,7 +95,7 @@ def _members(membership: Membership) -> Any:
 def org_list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     """Every defender the member may see that has an assessment, with their latest level and
     when it is due for review; overdue reviews first."""
-    me = _me(request)
+    me = membership_of(request)
     completed = assessments_of(me).filter(status=RiskAssessment.Status.COMPLETE)
     newest = completed.filter(defender=OuterRef("defender")).order_by("-assessed_on", "-completed_at", "-pk")
     latest = list(
@@ -111,7 +108,7 @@ def org_list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @require_GET
 def defender_view(request: HttpRequest, org_slug: str, defender_id: Any) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     defender = _defender(request, defender_id)
     context = {
         "defender": defender,
@@ -158,7 +155,7 @@ def _step_page(
 @fetched_first(_defender, "defender_id", ["GET", "POST"])
 def start_view(request: HttpRequest, org_slug: str, defender: Defender) -> HttpResponse:
     """Step 1 before the draft exists: posting it creates the draft and moves to step 2."""
-    me = _me(request)
+    me = membership_of(request)
     cases = _cases_of(me, defender)
     previous = (
         assessments_of(me, defender)
@@ -192,7 +189,7 @@ def _form_errors(form: Any, error: ValidationError) -> None:
 
 
 def _context_step(request: HttpRequest, assessment: RiskAssessment) -> tuple[Any, bool]:
-    me = _me(request)
+    me = membership_of(request)
     cases = _cases_of(me, assessment.defender)
     recorded = bool(RiskAssessment.objects.filter(pk=assessment.pk).exclude(context="").exists())
     if request.method == "GET":
@@ -210,7 +207,7 @@ def _context_step(request: HttpRequest, assessment: RiskAssessment) -> tuple[Any
 
 def _item_step(request: HttpRequest, assessment: RiskAssessment, step: int) -> tuple[Any, bool]:
     """Steps 2 to 4: one item per post. An untouched form adds nothing; "add another" stays."""
-    me = _me(request)
+    me = membership_of(request)
     kinds: dict[int, tuple[Any, dict[str, Any], Any]] = {
         2: (ThreatForm, {"perpetrators": perpetrator_choices()}, actions.do_add_threat),
         3: (VulnerabilityForm, {}, actions.do_add_vulnerability),
@@ -230,7 +227,7 @@ def _item_step(request: HttpRequest, assessment: RiskAssessment, step: int) -> t
 
 
 def _review_step(request: HttpRequest, assessment: RiskAssessment) -> tuple[Any, bool]:
-    me = _me(request)
+    me = membership_of(request)
     recorded = bool(RiskAssessment.objects.filter(pk=assessment.pk).exclude(review_notes="").exists())
     if request.method == "GET":
         initial = {"next_review_on": assessment.next_review_on, "review_triggers": assessment.review_triggers}
@@ -287,7 +284,7 @@ def step_view(request: HttpRequest, org_slug: str, assessment: RiskAssessment, s
 def _failed_form(request: HttpRequest, assessment: RiskAssessment, step: int) -> Any:
     """The posted form again, bound, to show the action's refusal next to what was typed."""
     if step == 1:
-        form: Any = ContextForm(request.POST, cases=_cases_of(_me(request), assessment.defender))
+        form: Any = ContextForm(request.POST, cases=_cases_of(membership_of(request), assessment.defender))
     elif step == 2:
         form = ThreatForm(request.POST, perpetrators=perpetrator_choices())
     elif step == 3:
@@ -307,7 +304,7 @@ def item_remove_view(request: HttpRequest, org_slug: str, assessment: RiskAssess
     if form.is_valid():
         item = access_item(assessment, form.cleaned_data["kind"], form.cleaned_data["item"])
         try:
-            actions.do_remove_item(_me(request), assessment, item)
+            actions.do_remove_item(membership_of(request), assessment, item)
             messages.success(request, _("Removed."))
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -321,7 +318,7 @@ def threat_rescore_view(request: HttpRequest, org_slug: str, assessment: RiskAss
         data = dict(form.cleaned_data)
         threat = access_item(assessment, "threat", data.pop("threat"))
         try:
-            actions.do_rescore_threat(_me(request), assessment, threat, **data)
+            actions.do_rescore_threat(membership_of(request), assessment, threat, **data)
             messages.success(request, _("Saved."))
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -340,7 +337,7 @@ def _detail(
     status: int = 200,
     **extra: Any,
 ) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     opened = opened or {}
     threats = list(threats_of(assessment))
     context = {
@@ -372,11 +369,11 @@ def reveal_view(request: HttpRequest, org_slug: str, assessment: RiskAssessment)
     form = RevealForm(request.POST)
     if not form.is_valid():
         return _detail(request, assessment, status=400, reveal_error=True)
-    parts = actions.do_reveal(_me(request), assessment, form.cleaned_data["part"])
+    parts = actions.do_reveal(membership_of(request), assessment, form.cleaned_data["part"])
     try:
         opened = actions.open_parts(assessment, parts)
     except DecryptionError:
-        actions.do_note_decryption_failure(_me(request), assessment, parts)
+        actions.do_note_decryption_failure(membership_of(request), assessment, parts)
         return _detail(request, assessment, undecryptable=True)
     return _detail(request, assessment, opened)
 
@@ -386,7 +383,7 @@ def reveal_view(request: HttpRequest, org_slug: str, assessment: RiskAssessment)
 
 @fetched_first(_defender, "defender_id", ["GET", "POST"])
 def plan_create_view(request: HttpRequest, org_slug: str, defender: Defender) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     assessments = assessments_of(me, defender).order_by("-assessed_on")
     chosen = request.GET.get("assessment")
     initial = {"assessment": assessments.filter(pk=chosen).first() if chosen else assessments.first()}
@@ -405,7 +402,7 @@ def plan_create_view(request: HttpRequest, org_slug: str, defender: Defender) ->
 def _plan_page(
     request: HttpRequest, plan: ProtectionPlan, revealed: dict[Any, str] | None = None, status: int = 200, **extra: Any
 ) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     lines = grant_request_lines(plan)
     totals: dict[str, Any] = {}
     for line in lines:
@@ -435,7 +432,7 @@ def plan_detail_view(request: HttpRequest, org_slug: str, plan: ProtectionPlan) 
 @fetched_first(_plan, "plan_id", ["POST"])
 def plan_reveal_view(request: HttpRequest, org_slug: str, plan: ProtectionPlan) -> HttpResponse:
     try:
-        revealed = actions.do_reveal_plan(_me(request), plan)
+        revealed = actions.do_reveal_plan(membership_of(request), plan)
     except DecryptionError:
         return _plan_page(request, plan, undecryptable=True)
     return _plan_page(request, plan, revealed)
@@ -443,10 +440,10 @@ def plan_reveal_view(request: HttpRequest, org_slug: str, plan: ProtectionPlan) 
 
 @fetched_first(_plan, "plan_id", ["POST"])
 def measure_add_view(request: HttpRequest, org_slug: str, plan: ProtectionPlan) -> HttpResponse:
-    form = MeasureForm(request.POST, members=_members(_me(request)))
+    form = MeasureForm(request.POST, members=_members(membership_of(request)))
     if form.is_valid():
         try:
-            actions.do_add_measure(_me(request), plan, **form.cleaned_data)
+            actions.do_add_measure(membership_of(request), plan, **form.cleaned_data)
         except ValidationError as error:
             _form_errors(form, error)
         else:
@@ -460,7 +457,7 @@ def template_apply_view(request: HttpRequest, org_slug: str, plan: ProtectionPla
     form = TemplateForm(request.POST)
     if form.is_valid():
         try:
-            added = actions.do_apply_template(_me(request), plan, form.cleaned_data["template"])
+            added = actions.do_apply_template(membership_of(request), plan, form.cleaned_data["template"])
         except ValidationError as error:
             _form_errors(form, error)
         else:
@@ -477,7 +474,7 @@ def _plan_measure(request: HttpRequest, plan_id: Any, measure_id: Any) -> Any:
 def measure_status_view(request: HttpRequest, org_slug: str, measure: Any) -> HttpResponse:
     form = MeasureStatusForm(request.POST)
     if form.is_valid():
-        actions.do_change_measure_status(_me(request), measure, form.cleaned_data["status"])
+        actions.do_change_measure_status(membership_of(request), measure, form.cleaned_data["status"])
         messages.success(request, _("Status changed."))
     else:
         messages.error(request, _("Choose a status from the list."))

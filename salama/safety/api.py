@@ -25,6 +25,7 @@ from salama.api.pagination import PageNumberPagination
 from salama.api.policies import API_POLICIES, requires
 from salama.cases.access import visible_cases
 from salama.core.permissions import PUBLIC
+from salama.core.requests import membership_of
 from salama.defenders.access import defenders_of
 
 from . import actions, codes
@@ -167,21 +168,17 @@ class ReceivedOut(Schema):
     received: bool = True
 
 
-def _me(request: HttpRequest) -> Any:
-    return request.membership  # type: ignore[attr-defined]
-
-
 def _case(request: HttpRequest, case_id: UUID | None) -> Any:
     if case_id is None:
         return None
-    case = visible_cases(_me(request)).filter(pk=case_id).first()
+    case = visible_cases(membership_of(request)).filter(pk=case_id).first()
     if case is None:
         raise ValidationError({"case": [_("Choose a case you can see.")]})
     return case
 
 
 def _defender(request: HttpRequest, defender_id: UUID) -> Any:
-    defender = defenders_of(_me(request)).filter(pk=defender_id).first()
+    defender = defenders_of(membership_of(request)).filter(pk=defender_id).first()
     if defender is None:
         raise ValidationError({"defender": [_("Choose a defender you can see.")]})
     return defender
@@ -198,13 +195,13 @@ def _chain(steps: list[ChainStep] | None) -> list[dict[str, Any]] | None:
 @paginate(PageNumberPagination)
 @requires("safety.view")
 def list_checkin_schedules(request: HttpRequest, org_slug: str):  # type: ignore[no-untyped-def]
-    return schedules_of(_me(request))
+    return schedules_of(membership_of(request))
 
 
 @router.post(BASE + "/schedules", response={201: ScheduleCreatedOut, **ERRORS})
 @requires("safety.manage")
 def create_checkin_schedule(request: HttpRequest, org_slug: str, payload: ScheduleIn):  # type: ignore[no-untyped-def]
-    me = _me(request)
+    me = membership_of(request)
     schedule, credentials = actions.do_create_schedule(
         me,
         defender=_defender(request, payload.defender),
@@ -221,13 +218,13 @@ def create_checkin_schedule(request: HttpRequest, org_slug: str, payload: Schedu
 @router.get(SCHEDULE, response={200: ScheduleOut, **ERRORS})
 @requires("safety.view")
 def get_checkin_schedule(request: HttpRequest, org_slug: str, schedule_id: UUID):  # type: ignore[no-untyped-def]
-    return access_schedule(_me(request), schedule_id)
+    return access_schedule(membership_of(request), schedule_id)
 
 
 @router.patch(SCHEDULE, response={200: ScheduleOut, **ERRORS})
 @requires("safety.manage")
 def update_checkin_schedule(request: HttpRequest, org_slug: str, schedule_id: UUID, payload: SchedulePatch):  # type: ignore[no-untyped-def]
-    me = _me(request)
+    me = membership_of(request)
     schedule = access_schedule(me, schedule_id)
     data = payload.dict(exclude_unset=True)
     changes: dict[str, Any] = {}
@@ -248,7 +245,7 @@ def update_checkin_schedule(request: HttpRequest, org_slug: str, schedule_id: UU
 @router.post(SCHEDULE + "/check-in", response={201: CheckInOut, **ERRORS})
 @requires("safety.manage")
 def check_in_on_behalf(request: HttpRequest, org_slug: str, schedule_id: UUID):  # type: ignore[no-untyped-def]
-    me = _me(request)
+    me = membership_of(request)
     return Status(201, actions.do_check_in(access_schedule(me, schedule_id), via=CheckIn.Via.STAFF, actor=me))
 
 
@@ -259,33 +256,33 @@ def check_in_on_behalf(request: HttpRequest, org_slug: str, schedule_id: UUID): 
 @paginate(PageNumberPagination)
 @requires("safety.view")
 def list_emergencies(request: HttpRequest, org_slug: str, open_only: bool = False):  # type: ignore[no-untyped-def]
-    return emergencies_of(_me(request), open_only=open_only)
+    return emergencies_of(membership_of(request), open_only=open_only)
 
 
 @router.get(EMERGENCY, response={200: EmergencyOut, **ERRORS})
 @requires("safety.view")
 def get_emergency(request: HttpRequest, org_slug: str, emergency_id: UUID):  # type: ignore[no-untyped-def]
-    return access_emergency(_me(request), emergency_id)
+    return access_emergency(membership_of(request), emergency_id)
 
 
 @router.post(EMERGENCY + "/acknowledge", response={200: EmergencyOut, **ERRORS})
 @requires("safety.respond")
 def acknowledge_emergency(request: HttpRequest, org_slug: str, emergency_id: UUID):  # type: ignore[no-untyped-def]
-    me = _me(request)
+    me = membership_of(request)
     return actions.do_acknowledge(me, access_emergency(me, emergency_id))
 
 
 @router.post(EMERGENCY + "/resolve", response={200: EmergencyOut, **ERRORS})
 @requires("safety.respond")
 def resolve_emergency(request: HttpRequest, org_slug: str, emergency_id: UUID, payload: ResolveIn):  # type: ignore[no-untyped-def]
-    me = _me(request)
+    me = membership_of(request)
     return actions.do_resolve(me, access_emergency(me, emergency_id), payload.outcome)
 
 
 @router.post(BASE + "/sos", response={201: EmergencyOut, **ERRORS})
 @requires("safety.manage")
 def raise_sos(request: HttpRequest, org_slug: str, payload: SosIn):  # type: ignore[no-untyped-def]
-    me = _me(request)
+    me = membership_of(request)
     defender = _defender(request, payload.defender)
     emergency = actions.do_raise_sos(
         defender=defender, actor=me, case=_case(request, payload.case), location=payload.location
@@ -296,7 +293,7 @@ def raise_sos(request: HttpRequest, org_slug: str, payload: SosIn):  # type: ign
 @router.post(EMERGENCY + "/cancel", response={200: EmergencyOut, **ERRORS})
 @requires("safety.manage")
 def cancel_sos(request: HttpRequest, org_slug: str, emergency_id: UUID):  # type: ignore[no-untyped-def]
-    me = _me(request)
+    me = membership_of(request)
     return actions.do_cancel_sos(access_emergency(me, emergency_id), actor=me)
 
 

@@ -26,8 +26,8 @@ from salama.cases.access import visible_cases
 from salama.core.decorators import fetched_first
 from salama.core.forms import add_action_errors
 from salama.core.permissions import role_can
+from salama.core.requests import membership_of
 from salama.defenders.access import access_defender
-from salama.orgs.models import Membership
 
 from . import actions, codes
 from .access import (
@@ -45,20 +45,16 @@ from .models import CheckIn, CheckInSchedule, Emergency
 View = Callable[..., HttpResponse]
 
 
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 def schedule_view(methods: list[str]) -> Callable[[View], View]:
-    return fetched_first(lambda request, pk: access_schedule(_me(request), pk), "schedule_id", methods)
+    return fetched_first(lambda request, pk: access_schedule(membership_of(request), pk), "schedule_id", methods)
 
 
 def emergency_view(methods: list[str]) -> Callable[[View], View]:
-    return fetched_first(lambda request, pk: access_emergency(_me(request), pk), "emergency_id", methods)
+    return fetched_first(lambda request, pk: access_emergency(membership_of(request), pk), "emergency_id", methods)
 
 
 def _cases_of(request: HttpRequest, defender: Any) -> Any:
-    return visible_cases(_me(request)).filter(defenders=defender).order_by("reference")
+    return visible_cases(membership_of(request)).filter(defenders=defender).order_by("reference")
 
 
 # -- staff: schedules --------------------------------------------------------------------------
@@ -66,7 +62,7 @@ def _cases_of(request: HttpRequest, defender: Any) -> Any:
 
 @require_GET
 def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     context = {
         "emergencies": emergencies_of(me, open_only=True),
         "recent": emergencies_of(me).exclude(state__in=Emergency.OPEN_STATES)[:20],
@@ -87,7 +83,7 @@ def _credentials_page(
 
 @require_http_methods(["GET", "POST"])
 def schedule_create_view(request: HttpRequest, org_slug: str, defender_id: Any) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     defender = access_defender(me, defender_id)
     form = ScheduleForm(request.POST or None, cases=_cases_of(request, defender))
     if request.method == "POST":
@@ -105,7 +101,7 @@ def schedule_create_view(request: HttpRequest, org_slug: str, defender_id: Any) 
 
 @schedule_view(["GET"])
 def schedule_detail_view(request: HttpRequest, org_slug: str, schedule: CheckInSchedule) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     context = {
         "schedule": schedule,
         "checkins": checkins_of(schedule),
@@ -117,7 +113,7 @@ def schedule_detail_view(request: HttpRequest, org_slug: str, schedule: CheckInS
 
 @schedule_view(["GET", "POST"])
 def schedule_edit_view(request: HttpRequest, org_slug: str, schedule: CheckInSchedule) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     form = ScheduleForm(
         request.POST or None, cases=_cases_of(request, schedule.defender), initial=ScheduleForm.initial_from(schedule)
     )
@@ -137,12 +133,12 @@ def schedule_edit_view(request: HttpRequest, org_slug: str, schedule: CheckInSch
 
 @schedule_view(["POST"])
 def schedule_credentials_view(request: HttpRequest, org_slug: str, schedule: CheckInSchedule) -> HttpResponse:
-    return _credentials_page(request, schedule, actions.do_issue_credentials(_me(request), schedule))
+    return _credentials_page(request, schedule, actions.do_issue_credentials(membership_of(request), schedule))
 
 
 @schedule_view(["POST"])
 def schedule_checkin_view(request: HttpRequest, org_slug: str, schedule: CheckInSchedule) -> HttpResponse:
-    actions.do_check_in(schedule, via=CheckIn.Via.STAFF, actor=_me(request))
+    actions.do_check_in(schedule, via=CheckIn.Via.STAFF, actor=membership_of(request))
     messages.success(request, _("Check-in recorded."))
     return redirect("safety:schedule_detail", org_slug=org_slug, schedule_id=schedule.pk)
 
@@ -153,7 +149,7 @@ def schedule_checkin_view(request: HttpRequest, org_slug: str, schedule: CheckIn
 @require_http_methods(["GET", "POST"])
 def sos_raise_view(request: HttpRequest, org_slug: str, defender_id: Any) -> HttpResponse:
     """GET asks for confirmation; the POST is the confirmation."""
-    me = _me(request)
+    me = membership_of(request)
     defender = access_defender(me, defender_id)
     form = SosForm(request.POST or None, cases=_cases_of(request, defender))
     if request.method == "POST" and form.is_valid():
@@ -173,7 +169,7 @@ def sos_raise_view(request: HttpRequest, org_slug: str, defender_id: Any) -> Htt
 def _emergency_page(
     request: HttpRequest, emergency: Emergency, *, location: str | None = None, status: int = 200
 ) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     context = {
         "emergency": emergency,
         "steps": steps_of(emergency),
@@ -194,7 +190,7 @@ def emergency_detail_view(request: HttpRequest, org_slug: str, emergency: Emerge
 @emergency_view(["POST"])
 def emergency_reveal_view(request: HttpRequest, org_slug: str, emergency: Emergency) -> HttpResponse:
     """The location, on an explicit and audited reveal."""
-    me = _me(request)
+    me = membership_of(request)
     if not role_can(me.role, "safety.respond"):
         raise PermissionDenied(_("Viewers cannot acknowledge or resolve an emergency."))
     record_fields("safety.location_revealed", me, ("emergency", emergency.pk), ["location"])
@@ -213,13 +209,15 @@ def _act(request: HttpRequest, emergency: Emergency, action: Callable[[], Any], 
 
 @emergency_view(["POST"])
 def emergency_acknowledge_view(request: HttpRequest, org_slug: str, emergency: Emergency) -> HttpResponse:
-    return _act(request, emergency, lambda: actions.do_acknowledge(_me(request), emergency), _("Acknowledged."))
+    return _act(
+        request, emergency, lambda: actions.do_acknowledge(membership_of(request), emergency), _("Acknowledged.")
+    )
 
 
 @emergency_view(["POST"])
 def emergency_escalate_view(request: HttpRequest, org_slug: str, emergency: Emergency) -> HttpResponse:
     done = _("The next step is being sent now.")
-    return _act(request, emergency, lambda: actions.do_escalate_now(_me(request), emergency), done)
+    return _act(request, emergency, lambda: actions.do_escalate_now(membership_of(request), emergency), done)
 
 
 @emergency_view(["POST"])
@@ -228,13 +226,15 @@ def emergency_resolve_view(request: HttpRequest, org_slug: str, emergency: Emerg
     if not form.is_valid():
         return _emergency_page(request, emergency, status=400)
     outcome = form.cleaned_data["outcome"]
-    return _act(request, emergency, lambda: actions.do_resolve(_me(request), emergency, outcome), _("Resolved."))
+    return _act(
+        request, emergency, lambda: actions.do_resolve(membership_of(request), emergency, outcome), _("Resolved.")
+    )
 
 
 @emergency_view(["POST"])
 def emergency_cancel_view(request: HttpRequest, org_slug: str, emergency: Emergency) -> HttpResponse:
     done = _("SOS cancelled: everyone already alerted is told to stand down.")
-    return _act(request, emergency, lambda: actions.do_cancel_sos(emergency, actor=_me(request)), done)
+    return _act(request, emergency, lambda: actions.do_cancel_sos(emergency, actor=membership_of(request)), done)
 
 
 # -- the defender's pages ----------------------------------------------------------------------

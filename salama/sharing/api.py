@@ -16,7 +16,8 @@ from salama.api.pagination import PageNumberPagination
 from salama.api.policies import requires
 from salama.cases.access import access_case, access_shared_case, shared_cases
 from salama.cases.models import Case
-from salama.orgs.models import Membership, Organization
+from salama.core.requests import membership_of
+from salama.orgs.models import Organization
 
 from . import actions
 from .access import access_grant, grants_of
@@ -84,12 +85,8 @@ class SharedCaseOut(Schema):
         return list(obj.defenders.all().order_by("public_name"))
 
 
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 def _case(request: HttpRequest, case_id: UUID) -> Case:
-    return access_case(request.user, _me(request).organization, case_id)
+    return access_case(request.user, membership_of(request).organization, case_id)
 
 
 @router.get("/organizations/{org_slug}/cases/{case_id}/grants", response={200: list[GrantOut], **ERRORS})
@@ -109,7 +106,7 @@ def create_case_grant(request: HttpRequest, org_slug: str, case_id: UUID, payloa
     if len(recipients) != len(set(payload.recipients)):
         raise ValidationError({"recipients": [_("Recipients must be members of the partner organisation.")]})
     grant = actions.do_share_case(
-        _me(request),
+        membership_of(request),
         case,
         to_organization=partner,
         scope=payload.scope,
@@ -125,7 +122,7 @@ def create_case_grant(request: HttpRequest, org_slug: str, case_id: UUID, payloa
 def revoke_case_grant(request: HttpRequest, org_slug: str, case_id: UUID, grant_id: int):  # type: ignore[no-untyped-def]
     """Revokes the grant (kept on record, not deleted): the partner loses access at once."""
     grant = access_grant(_case(request, case_id), grant_id)
-    return actions.do_revoke_grant(_me(request), grant)
+    return actions.do_revoke_grant(membership_of(request), grant)
 
 
 @router.get("/organizations/{org_slug}/shared-cases", response={200: list[SharedCaseOut], **ERRORS})
@@ -133,12 +130,12 @@ def revoke_case_grant(request: HttpRequest, org_slug: str, case_id: UUID, grant_
 @requires("cases.view")
 def list_shared_cases(request: HttpRequest, org_slug: str):  # type: ignore[no-untyped-def]
     """Cases other organisations share with this one, while a grant is in effect."""
-    return shared_cases(_me(request)).prefetch_related("defenders")
+    return shared_cases(membership_of(request)).prefetch_related("defenders")
 
 
 @router.get("/organizations/{org_slug}/shared-cases/{case_id}", response={200: SharedCaseOut, **ERRORS})
 @requires("cases.view")
 def get_shared_case(request: HttpRequest, org_slug: str, case_id: UUID):  # type: ignore[no-untyped-def]
-    case, grants = access_shared_case(request.user, _me(request).organization, case_id, VIEW)
-    actions.do_note_shared_view(_me(request), grants[0])
+    case, grants = access_shared_case(request.user, membership_of(request).organization, case_id, VIEW)
+    actions.do_note_shared_view(membership_of(request), grants[0])
     return case

@@ -16,6 +16,7 @@ from salama.cases.access import access_case, access_shared_case, notes_of, share
 from salama.cases.models import Case
 from salama.core.decorators import fetched_first
 from salama.core.encryption import DecryptionError
+from salama.core.requests import membership_of, organization_of
 from salama.defenders.access import ENCRYPTED_FIELDS as DEFENDER_FIELDS
 from salama.defenders.access import shared_defenders
 from salama.evidence.access import access_shared_evidence, evidence_of
@@ -23,20 +24,11 @@ from salama.evidence.actions import DERIVED, open_copy
 from salama.evidence.views import attachment
 from salama.incidents.access import ENCRYPTED_FIELDS as INCIDENT_FIELDS
 from salama.incidents.access import access_shared_incident, incidents_of_case
-from salama.orgs.models import Membership, Organization
 
 from . import actions
 from .access import access_grant, grants_of
 from .forms import IncidentRevealForm, SharedRevealForm, ShareForm
 from .models import EVIDENCE, INCIDENTS, REVEAL, VIEW, SharingGrant, scope_allows
-
-
-def _org(request: HttpRequest) -> Organization:
-    return request.org  # type: ignore[attr-defined,no-any-return]
-
-
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
 
 
 def _label(record: Any, name: str) -> Any:
@@ -54,13 +46,13 @@ def _errors(form: Any, error: ValidationError) -> None:
 
 @require_http_methods(["GET", "POST"])
 def grant_view(request: HttpRequest, org_slug: str, case_id: str) -> HttpResponse:
-    case = access_case(request.user, _org(request), case_id)
-    form = ShareForm(request.POST or None, org=_org(request))
+    case = access_case(request.user, organization_of(request), case_id)
+    form = ShareForm(request.POST or None, org=organization_of(request))
     if request.method == "POST":
         if form.is_valid():
             try:
                 actions.do_share_case(
-                    _me(request),
+                    membership_of(request),
                     case,
                     to_organization=form.cleaned_data["to_organization"],
                     scope=form.cleaned_data["scope"],
@@ -80,14 +72,14 @@ def grant_view(request: HttpRequest, org_slug: str, case_id: str) -> HttpRespons
 
 
 def _grant(request: HttpRequest, case_id: Any, grant_id: Any) -> SharingGrant:
-    return access_grant(access_case(request.user, _org(request), case_id), grant_id)
+    return access_grant(access_case(request.user, organization_of(request), case_id), grant_id)
 
 
 @fetched_first(_grant, ("case_id", "grant_id"), ["POST"])
 def revoke_view(request: HttpRequest, org_slug: str, grant: SharingGrant) -> HttpResponse:
     case = grant.case
     try:
-        actions.do_revoke_grant(_me(request), grant)
+        actions.do_revoke_grant(membership_of(request), grant)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -100,7 +92,7 @@ def revoke_view(request: HttpRequest, org_slug: str, grant: SharingGrant) -> Htt
 
 @require_GET
 def shared_list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
-    return render(request, "sharing/shared_list.html", {"cases": shared_cases(_me(request))})
+    return render(request, "sharing/shared_list.html", {"cases": shared_cases(membership_of(request))})
 
 
 def _page(
@@ -111,7 +103,7 @@ def _page(
     def allows(capability: str) -> bool:
         return any(scope_allows(scope, capability) for scope in scopes)
 
-    defenders, _grant = shared_defenders(request.user, _org(request), case.pk, VIEW)
+    defenders, _grant = shared_defenders(request.user, organization_of(request), case.pk, VIEW)
     context = {
         "case": case,
         "grants": grants,
@@ -129,13 +121,13 @@ def _page(
 
 @require_GET
 def shared_detail_view(request: HttpRequest, org_slug: str, case_id: str) -> HttpResponse:
-    case, grants = access_shared_case(request.user, _org(request), case_id, VIEW)
-    actions.do_note_shared_view(_me(request), grants[0])
+    case, grants = access_shared_case(request.user, organization_of(request), case_id, VIEW)
+    actions.do_note_shared_view(membership_of(request), grants[0])
     return _page(request, case, grants)
 
 
 def _revealable_shared_case(request: HttpRequest, case_id: Any) -> tuple[Case, list[SharingGrant]]:
-    return access_shared_case(request.user, _org(request), case_id, REVEAL)
+    return access_shared_case(request.user, organization_of(request), case_id, REVEAL)
 
 
 @fetched_first(_revealable_shared_case, "case_id", ["POST"])
@@ -144,7 +136,7 @@ def shared_reveal_view(request: HttpRequest, org_slug: str, shared: tuple[Case, 
     form = SharedRevealForm(request.POST)
     if not form.is_valid():
         return _page(request, case, grants, status=400, reveal_error=True)
-    names = actions.do_reveal_shared(_me(request), grants[0], form.cleaned_data["field"])
+    names = actions.do_reveal_shared(membership_of(request), grants[0], form.cleaned_data["field"])
     revealed: dict[str, Any] = {}
     try:
         if "summary" in names:
@@ -152,7 +144,7 @@ def shared_reveal_view(request: HttpRequest, org_slug: str, shared: tuple[Case, 
         if "notes" in names:
             revealed["notes"] = [note.text for note in notes_of(case)]
         if "defenders" in names:
-            defenders, _grant = shared_defenders(request.user, _org(request), case.pk, REVEAL)
+            defenders, _grant = shared_defenders(request.user, organization_of(request), case.pk, REVEAL)
             revealed["defenders"] = [
                 (d.public_name, [(_label(d, f), getattr(d, f)) for f in DEFENDER_FIELDS]) for d in defenders
             ]
@@ -163,12 +155,12 @@ def shared_reveal_view(request: HttpRequest, org_slug: str, shared: tuple[Case, 
 
 @require_http_methods(["GET", "POST"])
 def shared_incident_view(request: HttpRequest, org_slug: str, case_id: str, incident_id: str) -> HttpResponse:
-    incident, grant = access_shared_incident(request.user, _org(request), case_id, incident_id)
+    incident, grant = access_shared_incident(request.user, organization_of(request), case_id, incident_id)
     revealed: list[tuple[Any, Any]] | None = None
     status = 200
     if request.method == "POST":
         if IncidentRevealForm(request.POST).is_valid():
-            actions.do_reveal_shared_incident(_me(request), grant, incident, INCIDENT_FIELDS)
+            actions.do_reveal_shared_incident(membership_of(request), grant, incident, INCIDENT_FIELDS)
             try:
                 revealed = [(_label(incident, f), getattr(incident, f)) for f in INCIDENT_FIELDS]
             except DecryptionError:
@@ -182,10 +174,10 @@ def shared_incident_view(request: HttpRequest, org_slug: str, case_id: str, inci
 @require_GET
 def shared_evidence_view(request: HttpRequest, org_slug: str, case_id: str, evidence_id: str) -> HttpResponse:
     """The cleaned copy only: originals keep metadata the sharer may not mean to hand over."""
-    evidence, grant = access_shared_evidence(request.user, _org(request), case_id, evidence_id)
+    evidence, grant = access_shared_evidence(request.user, organization_of(request), case_id, evidence_id)
     if not evidence.has_derived:
         raise Http404
-    actions.do_note_shared_download(_me(request), grant, evidence)
+    actions.do_note_shared_download(membership_of(request), grant, evidence)
     try:
         download = open_copy(evidence, DERIVED)
     except DecryptionError:

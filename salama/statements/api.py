@@ -21,8 +21,9 @@ from salama.api.errors import ERRORS
 from salama.api.pagination import PageNumberPagination
 from salama.api.policies import requires
 from salama.cases.access import visible_cases
+from salama.core.requests import membership_of
 from salama.defenders.access import visible_defenders
-from salama.orgs.models import Membership, Organization
+from salama.orgs.models import Organization
 
 from . import actions
 from .access import (
@@ -121,12 +122,8 @@ class StatementPublishIn(Schema):
     published_url: str = Field("", max_length=200)
 
 
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 def _out(request: HttpRequest, statement: JointStatement) -> dict[str, Any]:
-    me = _me(request)
+    me = membership_of(request)
     drafter = is_drafter(me, statement)
     case = linked_case(me, statement)
     return {
@@ -161,14 +158,14 @@ def _out(request: HttpRequest, statement: JointStatement) -> dict[str, Any]:
 
 
 def _detail(request: HttpRequest, statement_id: UUID) -> dict[str, Any]:
-    statement = access_statement(_me(request), statement_id)
+    statement = access_statement(membership_of(request), statement_id)
     texts = [{"language": t.language, "title": t.title, "body": t.body} for t in texts_of(statement)]
     return {**_out(request, statement), "texts": texts}
 
 
 def _settings(request: HttpRequest, payload: StatementIn) -> dict[str, Any]:
     data = payload.dict()
-    me = _me(request)
+    me = membership_of(request)
     if data.get("case") is not None:
         case = visible_cases(me).filter(pk=data["case"]).first()
         if case is None:
@@ -189,7 +186,7 @@ def list_statements(  # type: ignore[no-untyped-def]
 ):
     """`ours`: the statements this organisation drafted; `to_sign`: other organisations'
     statements it was invited to, has signed, or that are open to the whole network."""
-    me = _me(request)
+    me = membership_of(request)
     statements = own_statements(me) if box == "ours" else others_statements(me)
     return [_out(request, statement) for statement in statements.select_related("organization")]
 
@@ -197,7 +194,7 @@ def list_statements(  # type: ignore[no-untyped-def]
 @router.post(BASE, response={201: StatementDetailOut, **ERRORS})
 @requires("statements.edit")
 def create_statement(request: HttpRequest, org_slug: str, payload: StatementIn):  # type: ignore[no-untyped-def]
-    statement = actions.do_create_statement(_me(request), **_settings(request, payload))
+    statement = actions.do_create_statement(membership_of(request), **_settings(request, payload))
     return Status(201, _detail(request, statement.pk))
 
 
@@ -214,8 +211,8 @@ def put_statement_text(  # type: ignore[no-untyped-def]
 ):
     """Create or replace the text in one language. After signatures, other signers are asked to
     confirm on the new text, and count only once they do."""
-    statement = access_statement(_me(request), statement_id)
-    actions.do_save_text(_me(request), statement, language, title=payload.title, body=payload.body)
+    statement = access_statement(membership_of(request), statement_id)
+    actions.do_save_text(membership_of(request), statement, language, title=payload.title, body=payload.body)
     return _detail(request, statement_id)
 
 
@@ -224,12 +221,12 @@ def put_statement_text(  # type: ignore[no-untyped-def]
 def invite_to_statement(  # type: ignore[no-untyped-def]
     request: HttpRequest, org_slug: str, statement_id: UUID, payload: InviteIn
 ):
-    statement = access_statement(_me(request), statement_id)
+    statement = access_statement(membership_of(request), statement_id)
     slugs = set(payload.organizations)
     organizations = list(Organization.objects.filter(slug__in=slugs))
     if len(organizations) != len(slugs):
         raise ValidationError({"organizations": [_("Choose organisations of the network by their short name.")]})
-    actions.do_invite(_me(request), statement, organizations)
+    actions.do_invite(membership_of(request), statement, organizations)
     return _detail(request, statement_id)
 
 
@@ -238,8 +235,8 @@ def invite_to_statement(  # type: ignore[no-untyped-def]
 def open_statement(request: HttpRequest, org_slug: str, statement_id: UUID, payload: OpenIn):  # type: ignore[no-untyped-def]
     """Open for signatures: the drafting organisation signs first, the invited ones are told.
     Refused with the reason when a named defender has not consented to be named publicly."""
-    statement = access_statement(_me(request), statement_id)
-    actions.do_open(_me(request), statement, **payload.dict())
+    statement = access_statement(membership_of(request), statement_id)
+    actions.do_open(membership_of(request), statement, **payload.dict())
     return _detail(request, statement_id)
 
 
@@ -247,24 +244,24 @@ def open_statement(request: HttpRequest, org_slug: str, statement_id: UUID, payl
 @requires("statements.sign")
 def sign_statement(request: HttpRequest, org_slug: str, statement_id: UUID, payload: SignIn):  # type: ignore[no-untyped-def]
     """Sign for the organisation, or confirm a signature given on an earlier version."""
-    statement = access_statement(_me(request), statement_id)
-    actions.do_sign(_me(request), statement, display_name=payload.display_name)
+    statement = access_statement(membership_of(request), statement_id)
+    actions.do_sign(membership_of(request), statement, display_name=payload.display_name)
     return _detail(request, statement_id)
 
 
 @router.post(ONE + "/decline", response={200: StatementDetailOut, **ERRORS})
 @requires("statements.sign")
 def decline_statement(request: HttpRequest, org_slug: str, statement_id: UUID):  # type: ignore[no-untyped-def]
-    statement = access_statement(_me(request), statement_id)
-    actions.do_decline(_me(request), statement)
+    statement = access_statement(membership_of(request), statement_id)
+    actions.do_decline(membership_of(request), statement)
     return _detail(request, statement_id)
 
 
 @router.post(ONE + "/close", response={200: StatementDetailOut, **ERRORS})
 @requires("statements.sign")
 def close_statement(request: HttpRequest, org_slug: str, statement_id: UUID):  # type: ignore[no-untyped-def]
-    statement = access_statement(_me(request), statement_id)
-    actions.do_close(_me(request), statement)
+    statement = access_statement(membership_of(request), statement_id)
+    actions.do_close(membership_of(request), statement)
     return _detail(request, statement_id)
 
 
@@ -275,8 +272,8 @@ def publish_statement(  # type: ignore[no-untyped-def]
 ):
     """Publish with the signatories on the current text; `public_page` also shows it at
     /statements/{id}/ without sign-in."""
-    statement = access_statement(_me(request), statement_id)
+    statement = access_statement(membership_of(request), statement_id)
     if payload.published_url and not payload.published_url.startswith(("https://", "http://")):
         raise ValidationError({"published_url": [_("Enter a web address (https://...).")]})
-    actions.do_publish(_me(request), statement, **payload.dict())
+    actions.do_publish(membership_of(request), statement, **payload.dict())
     return _detail(request, statement_id)

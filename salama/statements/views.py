@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from salama.core.decorators import fetched_first
 from salama.core.forms import add_action_errors
 from salama.core.permissions import role_can
-from salama.orgs.models import Membership
+from salama.core.requests import membership_of
 
 from . import actions
 from .access import (
@@ -44,12 +44,8 @@ from .texts import as_plain_text, chosen_language, final_text
 LANGUAGES = dict(LANGUAGE_CHOICES)
 
 
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 def _statement(request: HttpRequest, statement_id: Any) -> JointStatement:
-    return access_statement(_me(request), statement_id)
+    return access_statement(membership_of(request), statement_id)
 
 
 def statement_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -57,7 +53,7 @@ def statement_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]]
 
 
 def _to_detail(request: HttpRequest, statement: JointStatement) -> HttpResponse:
-    return redirect("statements:detail", org_slug=_me(request).organization.slug, statement_id=statement.pk)
+    return redirect("statements:detail", org_slug=membership_of(request).organization.slug, statement_id=statement.pk)
 
 
 # -- lists and drafting ------------------------------------------------------------------------
@@ -65,7 +61,7 @@ def _to_detail(request: HttpRequest, statement: JointStatement) -> HttpResponse:
 
 @require_GET
 def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     to_sign = [
         (statement, signature_of(statement, me.organization_id), invitation_of(statement, me.organization_id))
         for statement in others_statements(me)
@@ -80,7 +76,7 @@ def list_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     form = StatementForm(request.POST or None, membership=me)
     if request.method == "POST" and form.is_valid():
         try:
@@ -98,7 +94,7 @@ def create_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @statement_view(["GET", "POST"])
 def edit_view(request: HttpRequest, org_slug: str, statement: JointStatement) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     data = request.POST if request.method == "POST" else None
     form = StatementForm(data, membership=me, initial=StatementForm.initial_from(statement))
     if request.method == "POST" and form.is_valid():
@@ -122,7 +118,7 @@ def text_view(request: HttpRequest, org_slug: str, statement: JointStatement, la
     form = TextForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.do_save_text(_me(request), statement, language, **form.cleaned_data)
+            actions.do_save_text(membership_of(request), statement, language, **form.cleaned_data)
         except ValidationError as error:
             add_action_errors(form, error)
         else:
@@ -136,7 +132,7 @@ def text_view(request: HttpRequest, org_slug: str, statement: JointStatement, la
 
 
 def _page(request: HttpRequest, statement: JointStatement, status: int = 200, **extra: Any) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     drafter = is_drafter(me, statement)
     texts = list(texts_of(statement))
     have = {text.language for text in texts}
@@ -195,7 +191,7 @@ def open_view(request: HttpRequest, org_slug: str, statement: JointStatement) ->
     return _act(
         request,
         statement,
-        lambda: actions.do_open(_me(request), statement, **form.cleaned_data),
+        lambda: actions.do_open(membership_of(request), statement, **form.cleaned_data),
         _("Open for signatures. The organisations invited have been told."),
     )
 
@@ -208,7 +204,7 @@ def invite_view(request: HttpRequest, org_slug: str, statement: JointStatement) 
     return _act(
         request,
         statement,
-        lambda: actions.do_invite(_me(request), statement, form.cleaned_data["organizations"]),
+        lambda: actions.do_invite(membership_of(request), statement, form.cleaned_data["organizations"]),
         _("Invited."),
     )
 
@@ -221,20 +217,23 @@ def sign_view(request: HttpRequest, org_slug: str, statement: JointStatement) ->
     return _act(
         request,
         statement,
-        lambda: actions.do_sign(_me(request), statement, **form.cleaned_data),
+        lambda: actions.do_sign(membership_of(request), statement, **form.cleaned_data),
         _("Signed for your organisation."),
     )
 
 
 @statement_view(["POST"])
 def decline_view(request: HttpRequest, org_slug: str, statement: JointStatement) -> HttpResponse:
-    return _act(request, statement, lambda: actions.do_decline(_me(request), statement), _("Declined."))
+    return _act(request, statement, lambda: actions.do_decline(membership_of(request), statement), _("Declined."))
 
 
 @statement_view(["POST"])
 def close_view(request: HttpRequest, org_slug: str, statement: JointStatement) -> HttpResponse:
     return _act(
-        request, statement, lambda: actions.do_close(_me(request), statement), _("Closed to further signatures.")
+        request,
+        statement,
+        lambda: actions.do_close(membership_of(request), statement),
+        _("Closed to further signatures."),
     )
 
 
@@ -244,13 +243,16 @@ def publish_view(request: HttpRequest, org_slug: str, statement: JointStatement)
     if not form.is_valid():
         return _page(request, statement, status=400, publish_form=form)
     return _act(
-        request, statement, lambda: actions.do_publish(_me(request), statement, **form.cleaned_data), _("Published.")
+        request,
+        statement,
+        lambda: actions.do_publish(membership_of(request), statement, **form.cleaned_data),
+        _("Published."),
     )
 
 
 @statement_view(["POST"])
 def withdraw_view(request: HttpRequest, org_slug: str, statement: JointStatement) -> HttpResponse:
-    return _act(request, statement, lambda: actions.do_withdraw(_me(request), statement), _("Withdrawn."))
+    return _act(request, statement, lambda: actions.do_withdraw(membership_of(request), statement), _("Withdrawn."))
 
 
 # -- downloads and the public page -------------------------------------------------------------
