@@ -24,7 +24,6 @@ Pages past the cap are not offered.
 
 from __future__ import annotations
 
-from itertools import islice
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -61,7 +60,7 @@ class KeysFirstPaginator(Paginator):
     def _capped_keys(self) -> list[Any] | None:
         """With `rows`: the first COUNT_CAP + 1 keys in the list's order, from one query."""
         if self.keys is not None:
-            return list(islice(_once_each(self.keys.iterator(chunk_size=2_000)), COUNT_CAP + 1))
+            return _first_keys(self.keys, COUNT_CAP + 1)
         if self.rows is None:
             return None
         return list(self.object_list.values_list("pk", flat=True)[: COUNT_CAP + 1])
@@ -94,10 +93,14 @@ class KeysFirstPaginator(Paginator):
         return Page([rows[key] for key in keys if key in rows], number, self)
 
 
-def _once_each(keys: Any) -> Any:
-    """Keys in order, each once: a repeat always follows its first appearance directly."""
-    previous = None
-    for key in keys:
-        if key != previous:
-            yield key
-        previous = key
+def _first_keys(keys: QuerySet[Any], wanted: int) -> list[Any]:
+    """The first `wanted` distinct keys. A repeat always follows its first appearance directly.
+    Plain LIMIT queries, widened when repeats left too few: an iterator would open a server-side
+    cursor on PostgreSQL, which outside a transaction materialises the whole result first."""
+    limit = wanted
+    while True:
+        found = list(keys[:limit])
+        distinct = [key for n, key in enumerate(found) if n == 0 or key != found[n - 1]]
+        if len(distinct) >= wanted or len(found) < limit:
+            return distinct[:wanted]
+        limit *= 2
