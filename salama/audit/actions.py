@@ -22,6 +22,8 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from salama.core.bulk import insert_rows
+
 from .catalog import ACTIONS
 from .chain import FORMAT, GENESIS, compute_hash, timestamp
 from .context import CHANNELS, current_channel
@@ -82,11 +84,15 @@ def _plain(value: Any) -> Any:
     return _plain(str(value))
 
 
-def _reduce(changes: Changes | None, loggable: Iterable[str]) -> dict[str, Any]:
+def _loggable(loggable: Iterable[str]) -> frozenset[str]:
     allowed = frozenset(loggable)
     refused = sorted(name for name in allowed if NEVER_LOGGED.search(name))
     if refused:
         raise ValueError(f"these fields may never be logged with their values: {', '.join(refused)}")
+    return allowed
+
+
+def _reduce(changes: Changes | None, allowed: frozenset[str]) -> dict[str, Any]:
     reduced: dict[str, Any] = {}
     for name, pair in (changes or {}).items():
         if not (isinstance(pair, tuple) and len(pair) == 2):
@@ -120,7 +126,7 @@ def record(
     channel: str | None = None,
 ) -> AuditEntry:
     """Append one entry. `channel` defaults to the one in effect (see salama.audit.context)."""
-    entry = _entry(action, actor, organization, target, _reduce(changes, loggable), channel)
+    entry = _entry(action, actor, organization, target, _reduce(changes, _loggable(loggable)), channel)
     return _append([entry])[0]
 
 
@@ -135,9 +141,10 @@ def record_many(
 ) -> list[AuditEntry]:
     """One entry per (target, changes), the same action by the same actor: what a batch (an
     import) writes, chained exactly as entries written one by one, in a single insert."""
-    loggable = tuple(loggable)
+    allowed = _loggable(loggable)
+    channel = channel or current_channel()
     entries = [
-        _entry(action, actor, organization, target, _reduce(changes, loggable), channel) for target, changes in items
+        _entry(action, actor, organization, target, _reduce(changes, allowed), channel) for target, changes in items
     ]
     return _append(entries)
 
@@ -189,7 +196,11 @@ def _append(entries: list[AuditEntry]) -> list[AuditEntry]:
         else:
             # The model's manager refuses bulk writes so that nothing else can skip the chain;
             # this is the chain's own writer, and these are inserts of chained entries.
-            models.QuerySet(model=AuditEntry).bulk_create(entries)  # type: ignore[arg-type]
+            insert_rows(AuditEntry, entries)
+            numbers = (entries[0].sequence, entries[-1].sequence)
+            ids = dict(AuditEntry.objects.filter(sequence__range=numbers).values_list("sequence", "id"))
+            for entry in entries:
+                entry.pk = ids[entry.sequence]
     return entries
 
 

@@ -29,6 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 
+from salama.core.bulk import insert_rows
 from salama.crypto import (
     Context,
     DecryptionError,
@@ -79,6 +80,10 @@ def reset_key_store() -> None:
         if _store is not None:
             _store.close()
         _store = None
+
+
+# Where create_many leaves a new record's data key while the record is inserted.
+MADE_KEY = "_made_data_key"
 
 
 class Stored(str):
@@ -218,6 +223,9 @@ class EncryptedModel(models.Model):
         return Context(str(self.organization_id), self._meta.label, field_name, str(self.pk), self.record_version)
 
     def data_key(self) -> tuple[str, bytes]:
+        made = self.__dict__.get(MADE_KEY)
+        if made is not None and made[0] == self.data_key_id:
+            return made
         return self.data_key_id, key_store().data_key(str(self.organization_id), self.data_key_id)
 
     def open_value(self, field_name: str, envelope: str) -> bytes:
@@ -252,12 +260,20 @@ def create_many(model: type[EncryptedModel], records: Sequence[EncryptedModel]) 
     org_ids = {str(record.organization_id) for record in records}
     if len(org_ids) != 1:
         raise ValueError("create_many takes records of one organisation")
-    for record, (key_id, _key) in zip(records, key_store().new_data_keys(org_ids.pop(), len(records)), strict=True):
+    for record, (key_id, key) in zip(records, key_store().new_data_keys(org_ids.pop(), len(records)), strict=True):
         if record.data_key_id or not record._state.adding:
             raise ValueError("create_many only inserts new records")
         record.data_key_id = key_id
         record.record_version = 1
-    return model._default_manager.bulk_create(records)
+        # Sealed with the key just made, without looking it up again: a large batch makes more
+        # keys than the key store keeps unwrapped in memory.
+        record.__dict__[MADE_KEY] = (key_id, key)
+    try:
+        insert_rows(model, records)
+    finally:
+        for record in records:
+            record.__dict__.pop(MADE_KEY, None)
+    return list(records)
 
 
 def shred_data_key(sender: type[models.Model], instance: EncryptedModel, **kwargs: Any) -> None:

@@ -25,6 +25,7 @@ fixed floor (such as 8 bits): below 512 rows a floor of 8 would give C < 2 and b
 
 from __future__ import annotations
 
+import functools
 import hmac
 import unicodedata
 from typing import Literal, get_args
@@ -76,8 +77,10 @@ def normalise(value: str, kind: Kind) -> str:
     raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
 
 
+@functools.lru_cache(maxsize=1024)
 def field_index_key(index_key: bytes, field: str) -> bytes:
-    """The per-field key derived from an organisation's index key."""
+    """The per-field key derived from an organisation's index key. Remembered: an import
+    indexes the same few fields of one organisation for every row."""
     return HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"salama.blind-index.v1:" + field.encode()
     ).derive(index_key)

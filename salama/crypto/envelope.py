@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -63,11 +64,11 @@ class DecryptionError(Exception):
 
 def pack(*parts: str | bytes) -> bytes:
     """Length-prefixed concatenation: an unambiguous encoding of a tuple of strings."""
-    out = bytearray()
+    chunks: list[bytes] = []
     for part in parts:
         data = part.encode() if isinstance(part, str) else bytes(part)
-        out += len(data).to_bytes(4, "big") + data
-    return bytes(out)
+        chunks += (len(data).to_bytes(4, "big"), data)
+    return b"".join(chunks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,8 @@ class Context:
     field: str
     pk: str | int | UUID
     version: int = 1
+    # Made once, when the context is checked: sealing and opening use the same bytes again.
+    _encoded: bytes = dataclasses.field(default=b"", init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("org_id", "pk"):
@@ -96,10 +99,11 @@ class Context:
         if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 0:
             raise ValueError("Context.version must be a non-negative integer")
         # Fails here, at construction, rather than later inside unseal (e.g. lone surrogates).
-        self.encode()
+        encoded = pack("salama.context.v1", str(self.org_id), self.model, self.field, str(self.pk), str(self.version))
+        object.__setattr__(self, "_encoded", encoded)
 
     def encode(self) -> bytes:
-        return pack("salama.context.v1", str(self.org_id), self.model, self.field, str(self.pk), str(self.version))
+        return self._encoded
 
 
 class Envelope(NamedTuple):

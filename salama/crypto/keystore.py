@@ -204,9 +204,11 @@ def _ad(kind: str, org_id: str, key_id: str) -> bytes:
     return pack("salama.keystore.v1", kind, org_id, key_id)
 
 
-def _wrap(wrapping_key: bytes, key: bytes, ad: bytes) -> bytes:
+def _wrap(wrapping_key: bytes | AESGCM, key: bytes, ad: bytes) -> bytes:
+    """`wrapping_key` may be an AESGCM already made from it, when many keys are wrapped at once."""
+    aead = wrapping_key if isinstance(wrapping_key, AESGCM) else AESGCM(wrapping_key)
     nonce = os.urandom(_NONCE)
-    return nonce + AESGCM(wrapping_key).encrypt(nonce, key, ad)
+    return nonce + aead.encrypt(nonce, key, ad)
 
 
 def _unwrap(wrapping_key: bytes, wrapped: object, ad: bytes) -> bytes:
@@ -461,9 +463,10 @@ class SQLiteKeyStore:
         with self._transaction() as db:
             _org_key_id, version, org_key = self._active_org_key(db, org)
             now = _now()
+            wrapper = AESGCM(org_key)
             db.executemany(
                 "INSERT INTO data_keys (key_id, org_id, org_key_version, wrapped, created_at) VALUES (?, ?, ?, ?, ?)",
-                [(key_id, org, version, _wrap(org_key, key, _ad("data", org, key_id)), now) for key_id, key in made],
+                [(key_id, org, version, _wrap(wrapper, key, _ad("data", org, key_id)), now) for key_id, key in made],
             )
             for key_id, key in made:
                 self._remember(("data", org, key_id), key)

@@ -12,7 +12,7 @@ revision's `sealed_changes`, sealed with the revision's own data key.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -115,11 +115,12 @@ def _revision(
     names: list[str],
     changes: tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]],
     comment: str = "",
+    content_type: ContentType | None = None,
 ) -> Revision:
     public, sealed = changes
     revision = Revision(
         organization_id=record.organization_id,
-        target_type=ContentType.objects.get_for_model(type(record)),
+        target_type=content_type or ContentType.objects.get_for_model(type(record)),
         target_id=str(record.pk),
         number=number,
         author=actor.user,
@@ -169,13 +170,32 @@ def record_creations(
         return []
     model = type(records[0])
     names = tracked_fields(model)
+    content_type = ContentType.objects.get_for_model(model)
+    # What `snapshot` and `_split_changes` would do for each record, with each field's kind
+    # looked up once for the batch rather than once per record.
+    readers = [(name, _reader(model, name), is_sealed(model, name)) for name in names]
     revisions = []
     for record, values in zip(records, related, strict=True):
-        after = {name: values[name] if name in values else _value(record, name) for name in names}
-        changes = _split_changes(model, names, {}, after)
-        if any(changes):
-            revisions.append(_revision(actor, record, 1, names, changes))
+        public: dict[str, dict[str, Any]] = {}
+        sealed: dict[str, dict[str, Any]] = {}
+        for name, read, is_sealed_field in readers:
+            new = values[name] if name in values else read(record)
+            if not _empty(new):
+                (sealed if is_sealed_field else public)[name] = {"old": None, "new": new}
+        if public or sealed:
+            revisions.append(_revision(actor, record, 1, names, (public, sealed), content_type=content_type))
     return create_many(Revision, revisions)  # type: ignore[return-value]
+
+
+def _reader(model: type[models.Model], name: str) -> Callable[[models.Model], Any]:
+    """How `_value` reads one field of a record, decided once for every record of a model."""
+    field = model._meta.get_field(name)
+    if derived(model, name) is not None or isinstance(field, models.ManyToManyField):
+        return lambda record: _value(record, name)
+    if isinstance(field, models.ForeignKey) and field.target_field.primary_key:
+        attname = field.attname  # the related record's primary key, without fetching it
+        return lambda record: None if getattr(record, attname) is None else str(getattr(record, attname))
+    return lambda record: _jsonable(getattr(record, name))
 
 
 @transaction.atomic

@@ -9,6 +9,9 @@ leave the sealed file alone.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,8 +35,10 @@ from .rows import ImportKind, RowResult, usable_fixed, validate
 # Above this many rows to write, an import runs as a background job with progress.
 BACKGROUND_THRESHOLD = 500
 # Rows written per transaction: enough to batch key creation and inserts, few enough that the
-# progress bar moves and a crash repeats little.
-CHUNK_ROWS = 200
+# progress bar moves (about a second each) and a crash repeats little. Each transaction also
+# updates the batch's progress, and SQLite rewrites the whole batch row on every update, the
+# sealed file with it (15 MB for a 100,000-row file): fewer, larger transactions matter.
+CHUNK_ROWS = 2_000
 LOGGABLE = ("kind", "rows", "created", "updated", "skipped", "state")
 
 
@@ -195,8 +200,9 @@ def run_import(batch_id: str) -> None:
         return
     results = preview(batch)
     valid = [result for result in results if not result.errors]
-    for start in range(batch.done, len(valid), CHUNK_ROWS):
-        _write_rows(batch, kind, actor, valid[start : start + CHUNK_ROWS], start)
+    with _set_aside_from_collection():
+        for start in range(batch.done, len(valid), CHUNK_ROWS):
+            _write_rows(batch, kind, actor, valid[start : start + CHUNK_ROWS], start)
     with transaction.atomic():
         ImportBatch.objects.filter(pk=batch.pk).update(
             state=ImportBatch.State.DONE,
@@ -221,6 +227,20 @@ def run_import(batch_id: str) -> None:
         )
 
 
+@contextmanager
+def _set_aside_from_collection() -> Iterator[None]:
+    """The file's table and its checked rows (hundreds of thousands of objects for a large file)
+    live as long as the import. Python's cycle collector would walk all of them again on each of
+    its full passes, a growing share of the import's time: what exists when the writing starts
+    is set aside from collection (gc.freeze) until it ends, while what each write makes is
+    collected as usual. Only cycles among what was set aside wait for the end to be collected."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _count(batch: ImportBatch, done: int, outcomes: list[str]) -> None:
     ImportBatch.objects.filter(pk=batch.pk).update(
         done=done,
@@ -237,14 +257,16 @@ def _write_rows(batch: ImportBatch, kind: ImportKind, actor: Membership, rows: l
             _count(batch, start + len(rows), kind.write(actor, [result.values for result in rows]))
     except (ValidationError, PermissionDenied, Http404):
         # Something changed since the preview (a case left the importer's need to know, a row
-        # limit was reached): the run is written again row by row, and only the row refused is
-        # left out.
+        # limit was reached): the run is written again in halves, down to single rows where
+        # needed, and only the rows refused are left out. Halving finds one refused row in a
+        # run of a thousand in about twenty writes rather than a thousand.
         if len(rows) == 1:
             with transaction.atomic():
                 _count(batch, start + 1, ["skipped"])
             return
-        for offset, result in enumerate(rows):
-            _write_rows(batch, kind, actor, [result], start + offset)
+        half = len(rows) // 2
+        _write_rows(batch, kind, actor, rows[:half], start)
+        _write_rows(batch, kind, actor, rows[half:], start + half)
 
 
 def summary(batch: ImportBatch, results: list[RowResult]) -> dict[str, Any]:

@@ -25,6 +25,10 @@ class FileError(ValueError):
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if type(value) is str:  # every cell of a CSV file
+        text = value.strip()
+        if not text.startswith("'"):
+            return text[:MAX_CELL_CHARS]
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
     if isinstance(value, date):

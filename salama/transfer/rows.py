@@ -22,6 +22,7 @@ from django.http import Http404
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django_countries import countries
 
 from salama.orgs.models import Membership, Organization
@@ -201,10 +202,10 @@ class Cell:
     chosen: dict[str, str]  # folded unknown value -> the code a person matched it to
     errors: list[str]
 
-    def fail(self, message: str, **values: Any) -> None:
-        self.errors.append(message % {"field": str(self.spec.label), **values})
+    def fail(self, message: str | Promise, **values: Any) -> None:
+        self.errors.append(str(message) % {"field": str(self.spec.label), **values})
 
-    def term(self, value: str, unknown: str = "") -> str | None:
+    def term(self, value: str, unknown: str | Promise = "") -> str | None:
         folded = value.strip().casefold()
         if folded in self.known:
             return self.known[folded]
@@ -245,11 +246,14 @@ def _email(cell: Cell) -> str:
     return cell.raw
 
 
+# Translated when a row needs it, not for every row.
+UNKNOWN_COUNTRY = _lazy("%(field)s: “%(value)s” is not a known country; match it to one or leave it empty.")
+
+
 def _country(cell: Cell) -> str:
     # A two- or three-letter code, a name in any language, a common alias, or what a person
     # matched the value to (salama.transfer.countries).
-    unknown = _("%(field)s: “%(value)s” is not a known country; match it to one or leave it empty.")
-    return cell.term(cell.raw, unknown) or ""
+    return cell.term(cell.raw, UNKNOWN_COUNTRY) or ""
 
 
 def _coordinates(cell: Cell) -> str:
@@ -304,7 +308,7 @@ def is_empty(value: Any) -> bool:
 
 
 def _row(
-    kind: ImportKind,
+    specs: list[FieldSpec],
     columns: dict[str, int],
     known: dict[str, Any],
     vocab_map: dict[str, Any],
@@ -312,7 +316,7 @@ def _row(
     fixed: dict[str, str],
 ) -> RowResult:
     result = RowResult(number=0)
-    for spec in kind.fields:
+    for spec in specs:
         index = columns.get(spec.name)
         if index is not None:
             raw = cells[index].strip() if index < len(cells) else ""
@@ -369,9 +373,11 @@ def validate(
         for spec in kind.coded_fields()
         if spec.name in columns or spec.name in fixed
     }
+    # A field that no column and no fixed value fills can only be missing, when required.
+    specs = [spec for spec in kind.fields if spec.name in columns or spec.name in fixed or spec.required]
     results = []
     for offset, cells in enumerate(table.get("rows", [])):
-        result = _row(kind, columns, known, vocab_map, cells, fixed)
+        result = _row(specs, columns, known, vocab_map, cells, fixed)
         result.number = offset + 2
         results.append(result)
     _flag_duplicates(results)

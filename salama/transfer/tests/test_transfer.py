@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import re
@@ -12,11 +13,15 @@ from openpyxl import Workbook, load_workbook
 
 from salama.accounts.views import STEP_UP_AT
 from salama.audit.models import AuditEntry
+from salama.audit.verify import verify_chain
 from salama.core.jobs import work_once
 from salama.defenders.actions import do_create_defender
 from salama.defenders.models import Defender
+from salama.revisions.models import Revision
+from salama.transfer import actions
 from salama.transfer.actions import BACKGROUND_THRESHOLD
 from salama.transfer.models import ImportBatch, SavedMapping
+from salama.transfer.reading import MAX_ROWS, FileError, _table
 from salama.vocab.actions import load_default_vocabularies
 
 CANARY = "CANARY-legal-name-7f3a9"
@@ -306,7 +311,7 @@ def test_full_export_needs_reveal_and_step_up(cast, as_user, settings):
 
 def test_a_row_refused_at_write_time_leaves_the_rest_of_its_run_written(cast, as_user, vocab, monkeypatch):
     """Rows are written in runs; when a run is refused (something changed since the preview),
-    it is written again row by row and only the refused row is left out."""
+    it is written again in halves and only the refused row is left out."""
     from django.core.exceptions import ValidationError
 
     from salama.transfer import defender_import
@@ -330,3 +335,64 @@ def test_a_row_refused_at_write_time_leaves_the_rest_of_its_run_written(cast, as
     assert sorted(Defender.objects.values_list("external_id", flat=True)) == ["d-1", "d-3"]
     batch.refresh_from_db()
     assert (batch.done, batch.created_count, batch.skipped_count) == (3, 2, 1)
+
+
+def test_one_refused_row_in_a_long_run_costs_a_few_writes_not_one_per_row(cast, as_user, vocab, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from salama.transfer import defender_import
+
+    real = defender_import.do_create_defenders
+    attempts = []
+
+    def refuse_one(actor, rows):  # type: ignore[no-untyped-def]
+        attempts.append(len(rows))
+        if any(row["public_name"] == "Refused" for row in rows):
+            raise ValidationError("refused")
+        return real(actor, rows)
+
+    monkeypatch.setattr(defender_import, "do_create_defenders", refuse_one)
+    monkeypatch.setattr(actions, "BACKGROUND_THRESHOLD", 1000)
+    client = as_user(cast.a_admin)
+    rows = [[f"r-{n}", "Refused" if n == 37 else f"Person {n}", "", "", "", "", ""] for n in range(64)]
+    batch = start(client, make_csv(rows))
+    client.post(url("import_run", batch_id=batch.pk))
+    batch.refresh_from_db()
+    assert (batch.state, batch.done, batch.created_count, batch.skipped_count) == ("done", 64, 63, 1)
+    assert Defender.objects.filter(organization=cast.org_a).count() == 63
+    # The whole run, then each half down to the refused row: 1 + 2 * log2(64) attempts.
+    assert len(attempts) == 13
+    assert verify_chain().ok
+
+
+def test_every_row_of_a_large_import_is_sealed_revised_and_audited_and_the_collector_restored(
+    cast, as_user, vocab, monkeypatch
+):
+    monkeypatch.setattr(actions, "CHUNK_ROWS", 40)  # several runs, as a large file makes
+    client = as_user(cast.a_admin)
+    rows = [[f"big-{n}", f"Person {n}", f"{CANARY}-{n}", "", "", "", ""] for n in range(100)]
+    batch = start(client, make_csv(rows))
+    client.post(url("import_run", batch_id=batch.pk))  # under the background threshold: written now
+    assert gc.get_freeze_count() == 0
+    batch.refresh_from_db()
+    assert (batch.state, batch.done, batch.created_count, batch.shredded) == ("done", 100, 100, True)
+    made = list(Defender.objects.filter(organization=cast.org_a, external_id__startswith="big-"))
+    assert len({defender.data_key_id for defender in made}) == 100
+    assert all(defender.legal_name == f"{CANARY}-{defender.external_id[4:]}" for defender in made)
+    assert all(defender.legal_name_bidx is not None for defender in made)
+    revisions = Revision.objects.filter(target_id__in=[str(defender.pk) for defender in made])
+    assert revisions.count() == 100 and len({revision.data_key_id for revision in revisions}) == 100
+    entries = AuditEntry.objects.filter(action="defender.created", target_id__in=[str(d.pk) for d in made])
+    assert entries.count() == 100
+    assert verify_chain().ok
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM defenders_defender")
+        assert CANARY not in repr(cursor.fetchall())
+
+
+def test_a_file_of_exactly_the_row_limit_is_read_and_one_more_row_refused():
+    header = ["external_id", "public_name"]
+    rows = [header, *([f"x{n}", "Name"] for n in range(MAX_ROWS))]
+    assert len(_table(rows)["rows"]) == MAX_ROWS
+    with pytest.raises(FileError):
+        _table([*rows, ["one", "more"]])

@@ -1,0 +1,38 @@
+"""insert_rows writes what bulk_create writes, in one prepared statement."""
+
+from __future__ import annotations
+
+import pytest
+
+from salama.core.bulk import insert_rows
+from salama.core.encryption import create_many
+from salama.defenders.models import Defender
+from salama.transfer.models import SavedMapping
+
+
+def test_new_encrypted_records_are_sealed_indexed_and_marked_saved(cast) -> None:
+    org = cast.org_a
+    made = create_many(
+        Defender,
+        [Defender(organization=org, public_name=f"P{n}", phone=f"+57 300 {n:07d}", aliases=["x"]) for n in range(3)],
+    )
+    assert all(not defender._state.adding and defender._state.db == "default" for defender in made)
+    assert all("_made_data_key" not in defender.__dict__ for defender in made)
+    stored = {defender.pk: defender for defender in Defender.objects.filter(pk__in=[d.pk for d in made])}
+    for n, defender in enumerate(made):
+        again = stored[defender.pk]
+        assert again.phone == f"+57 300 {n:07d}" and again.aliases == ["x"] and again.record_version == 1
+        assert again.phone_bidx is not None and again.data_key_id == defender.data_key_id
+
+
+def test_an_automatic_primary_key_is_left_to_the_database(cast) -> None:
+    rows = [SavedMapping(organization=cast.org_a, kind="defenders", name=f"m{n}", mapping={"a": "b"}) for n in range(2)]
+    insert_rows(SavedMapping, rows)
+    assert sorted(SavedMapping.objects.values_list("name", flat=True)) == ["m0", "m1"]
+    assert SavedMapping.objects.get(name="m1").mapping == {"a": "b"}
+
+
+def test_some_primary_keys_set_and_some_not_is_refused(cast) -> None:
+    rows = [SavedMapping(organization=cast.org_a, kind="defenders", name="a"), SavedMapping(pk=99, name="b")]
+    with pytest.raises(ValueError):
+        insert_rows(SavedMapping, rows)
