@@ -9,7 +9,7 @@ Scale (environment variables):
 
 Data: `salama.analytics.generator.generate_incidents` for one organisation (the realistic
 shapes the analysis must cope with: unconfirmed sectors, unknown perpetrators, multi-victim
-events, late recording), written with executemany inserts (`generator.insert_rows`), then
+events, late recording), written with executemany inserts (`salama.core.bulk.insert_rows`), then
 ANALYZE.
 
 Aggregations, each timed end to end through `salama.analytics.query.aggregate` on the active

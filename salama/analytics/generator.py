@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from salama.core.bulk import insert_rows
+
 BATCH = 5_000
 PLACEHOLDER_KEY = "bench-no-key"  # never looked up: the encrypted columns are empty
 
@@ -281,27 +283,6 @@ def generate_incidents(
     flush()
     summary.incidents = incidents
     return summary
-
-
-def insert_rows(model: Any, objects: list[Any]) -> None:
-    """What bulk_create writes (each field's pre-save value, prepared for the database), sent as
-    one executemany: bulk_create compiles a multi-row INSERT per few dozen rows on SQLite, which
-    took most of the time of a large generation. No signals, as with bulk_create; an automatic
-    primary key left empty is filled by the database."""
-    from django.db import DEFAULT_DB_ALIAS, connections
-
-    if not objects:
-        return
-    connection = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the per-call proxy
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not (f.primary_key and getattr(objects[0], f.attname) is None)]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    values = [tuple(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields) for obj in objects]
-    with connection.cursor() as cursor:
-        # Table and column names come from the model, never from input.
-        cursor.executemany(f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})", values)  # noqa: S608
 
 
 def _victims(rng: random.Random, incident: Any, first: Any, defenders: list[Any], status: Picker) -> list[Any]:
