@@ -61,6 +61,7 @@ class Sink:
         self.process.wait()
 
 
+SINK = "aiosmtpd with salama.delivery.sink.LeanSMTP, uvloop event loop when installed, PIPELINING advertised"
 TEXT = "Dear [[greeting]],\n\n" + "Please write to the authorities today.\n" * 20 + "[[link:ack]]\n"
 CONTENT = {"subject": "Urgent action", "text": TEXT, "html": "<p>" + TEXT.replace("\n", "<br>") + "</p>"}
 
@@ -117,7 +118,7 @@ def child(count: int, port: int) -> dict[str, Any]:
     workers = EmbeddedWorkers(0 if settings.SALAMA_QUEUE == "celery" else settings.EMBEDDED_WORKERS)
     workers.start()
     published_at = time.time()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     message = engine.create_message(org, "bench.alert", "1", priority=Priority.URGENT)
     version = engine.add_version(message, {"email": {"en": CONTENT}})
     engine.create_deliveries(version, recipients, commit_each_batch=True)
@@ -126,14 +127,21 @@ def child(count: int, port: int) -> dict[str, Any]:
     # of minutes, and takes little from the workers.
     while Delivery.objects.filter(message=message, state__in=["pending", "sending"]).exists():
         time.sleep(0.2)
-    total = time.perf_counter() - start
+    total, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     workers.shutdown()
-    return {"published_at": published_at, "fan_out_s": fan_out, "total_s": total, "counts": engine.counts(message)}
+    return {
+        "published_at": published_at,
+        "fan_out_s": fan_out,
+        "total_s": total,
+        "cpu_s": cpu,
+        "counts": engine.counts(message),
+    }
 
 
 def run() -> dict[str, float | int | str]:
     with tempfile.TemporaryDirectory(prefix="salama-bench-delivery-") as directory:
         sink = Sink(directory)
+        load = os.getloadavg()[0]
         try:
             env = {**os.environ, "SALAMA_DATA_DIR": directory, "DJANGO_SETTINGS_MODULE": "salama.settings"}
             env.pop("DATABASE_URL", None)
@@ -147,6 +155,7 @@ def run() -> dict[str, float | int | str]:
             )
             engine = json.loads(done.stdout.strip().splitlines()[-1])
             received = sink.counts()
+            engine["sink_cpu_s"] = received["cpu_s"]
             loop_rate = ceiling(sink.port, RECIPIENTS)
         finally:
             sink.stop()
@@ -154,6 +163,8 @@ def run() -> dict[str, float | int | str]:
         "gil_switch_interval_s": os.environ.get("BENCH_SWITCH", "default (0.005)"),
         "smtp_connections": os.environ.get("SALAMA_DELIVERY_SMTP_CONNECTIONS", "default (4)"),
         "database": "sqlite (file, WAL)",
+        "sink": SINK,
+        "load_average_at_start": f"{load:.2f}",
     }
     return outcome(RECIPIENTS, setup, engine, received, loop_rate)
 
@@ -173,6 +184,10 @@ def outcome(
         "all_delivered_s": round(engine["total_s"], 2),
         "first_accepted_s": round(received["first_accept_at"] - engine["published_at"], 3),
         "engine_messages_per_s": round(rate, 1),
+        # CPU of the publishing and sending process(es) and of the sink, per message: on a small
+        # machine their sum against the cores available is what bounds the rate.
+        "engine_cpu_us_per_message": round(1e6 * engine["cpu_s"] / count) if "cpu_s" in engine else "not measured",
+        "sink_cpu_us_per_message": round(1e6 * engine["sink_cpu_s"] / count) if "sink_cpu_s" in engine else "n/a",
         "plain_loop_messages_per_s": round(loop_rate, 1),
         "engine_to_plain_loop_ratio": round(rate / loop_rate, 2),
     }

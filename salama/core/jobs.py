@@ -11,6 +11,7 @@ import logging
 import random
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -196,12 +197,20 @@ def worker_name(suffix: str) -> str:
     return f"{socket.gethostname()}:{threading.get_native_id()}:{suffix}"
 
 
+# A heartbeat is a database write: once per few seconds, not once per batch (a busy delivery
+# loop runs several batches a second). /healthz counts workers seen in the last 30 s.
+BEAT_EVERY_SECONDS = 5.0
+
+
 def worker_loop(name: str, stop: threading.Event, mode: str = "embedded") -> None:
     """Run jobs until `stop` is set, waking on commit or at least once a second."""
+    last_beat = -BEAT_EVERY_SECONDS
     while not stop.is_set():
         close_old_connections()
         try:
-            beat(name, mode)
+            if time.monotonic() - last_beat >= BEAT_EVERY_SECONDS:
+                beat(name, mode)
+                last_beat = time.monotonic()
             housekeeping_if_due()
             if work_once() + work_sources_once() == 0:
                 _wake.wait(timeout=1.0)

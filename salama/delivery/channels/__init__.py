@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Protocol
 
 PLACEHOLDER = re.compile(r"\[\[(greeting|link:[a-z_]+)\]\]")
@@ -96,17 +97,23 @@ def placeholders(text: str) -> set[str]:
     return set(PLACEHOLDER.findall(text))
 
 
+@lru_cache(maxsize=256)
+def _pieces(text: str) -> tuple[str, ...]:
+    """Literal text and placeholder names, alternating: split once per rendered content (the
+    same string for every recipient of a version), not once per recipient."""
+    return tuple(PLACEHOLDER.split(text))
+
+
 def substitute(text: str, greeting: str, links: Mapping[str, str], *, escape: Any = None) -> str:
     """Fill the per-recipient placeholders; `escape` (html.escape, a JSON escaper) guards them."""
     if "[[" not in text:
         return text
-
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
+    pieces = list(_pieces(text))
+    for n in range(1, len(pieces), 2):
+        name = pieces[n]
         filled = greeting if name == "greeting" else links.get(name.removeprefix("link:"), "")
-        return escape(filled) if escape else filled
-
-    return PLACEHOLDER.sub(value, text)
+        pieces[n] = escape(filled) if escape else filled
+    return "".join(pieces)
 
 
 def html_escape(value: str) -> str:
