@@ -22,9 +22,9 @@ from salama.accounts.views import needs_step_up
 from salama.cases.forms import CaseFilterForm
 from salama.core.encryption import DecryptionError
 from salama.core.permissions import require, role_can
+from salama.core.requests import membership_of, organization_of
 from salama.defenders.forms import DefenderFilterForm
 from salama.incidents.forms import IncidentFilterForm
-from salama.orgs.models import Membership, Organization
 
 from . import actions, export_kinds
 from .access import access_batch, access_mapping, batches_of, mappings_of
@@ -38,39 +38,31 @@ from .rows import auto_mapping, unknown_values
 MAX_ERRORS_SHOWN = 500
 
 
-def _org(request: HttpRequest) -> Organization:
-    return request.org  # type: ignore[attr-defined,no-any-return]
-
-
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 def _batch(request: HttpRequest, batch_id: str) -> ImportBatch:
     """The batch, for someone who may import its kind: the file holds protected values."""
-    batch = access_batch(_org(request), batch_id)
-    require(_me(request), actions.kind_of(batch).permission)
+    batch = access_batch(organization_of(request), batch_id)
+    require(membership_of(request), actions.kind_of(batch).permission)
     return batch
 
 
 def _closed(request: HttpRequest, batch: ImportBatch) -> HttpResponse | None:
     if batch.is_open:
         return None
-    return redirect("transfer:import_batch", org_slug=_org(request).slug, batch_id=batch.pk)
+    return redirect("transfer:import_batch", org_slug=organization_of(request).slug, batch_id=batch.pk)
 
 
 @require_http_methods(["GET", "POST"])
 def import_start_view(request: HttpRequest, org_slug: str) -> HttpResponse:
-    kinds = [kind.code for kind in importable_by(_me(request).role)]
+    kinds = [kind.code for kind in importable_by(membership_of(request).role)]
     initial = {"kind": request.GET["kind"]} if request.GET.get("kind") in kinds else {}
-    form = UploadForm(request.POST or None, request.FILES or None, role=_me(request).role, initial=initial)
-    context = {"form": form, "batches": batches_of(_org(request)).filter(kind__in=kinds)[:20]}
+    form = UploadForm(request.POST or None, request.FILES or None, role=membership_of(request).role, initial=initial)
+    context = {"form": form, "batches": batches_of(organization_of(request)).filter(kind__in=kinds)[:20]}
     if request.method == "POST":
         if not form.is_valid():
             return render(request, "transfer/start.html", context, status=400)
         upload = form.cleaned_data["file"]
         try:
-            batch = actions.do_upload(_me(request), form.cleaned_data["kind"], upload.name, upload.read())
+            batch = actions.do_upload(membership_of(request), form.cleaned_data["kind"], upload.name, upload.read())
         except FileError as error:
             form.add_error("file", str(error))
             return render(request, "transfer/start.html", context, status=400)
@@ -88,7 +80,7 @@ def import_batch_view(request: HttpRequest, org_slug: str, batch_id: str) -> Htt
 
 @require_http_methods(["GET", "POST"])
 def import_mapping_view(request: HttpRequest, org_slug: str, batch_id: str) -> HttpResponse:
-    org = _org(request)
+    org = organization_of(request)
     batch = _batch(request, batch_id)
     if (closed := _closed(request, batch)) is not None:
         return closed
@@ -113,7 +105,7 @@ def import_mapping_view(request: HttpRequest, org_slug: str, batch_id: str) -> H
             return render(request, "transfer/mapping.html", context, status=400)
         try:
             actions.do_set_mapping(
-                _me(request), batch, form.mapping(), form.cleaned_data["save_as"].strip(), fixed=form.fixed()
+                membership_of(request), batch, form.mapping(), form.cleaned_data["save_as"].strip(), fixed=form.fixed()
             )
         except ValidationError as error:
             messages.error(request, error.messages[0])
@@ -135,7 +127,7 @@ def import_terms_view(request: HttpRequest, org_slug: str, batch_id: str) -> Htt
     if request.method == "POST":
         if not form.is_valid():
             return render(request, "transfer/terms.html", {"batch": batch, "form": form}, status=400)
-        actions.do_set_vocab_map(_me(request), batch, form.choices())
+        actions.do_set_vocab_map(membership_of(request), batch, form.choices())
         return redirect("transfer:import_preview", org_slug=org_slug, batch_id=batch.pk)
     return render(request, "transfer/terms.html", {"batch": batch, "form": form})
 
@@ -156,7 +148,7 @@ def import_preview_view(request: HttpRequest, org_slug: str, batch_id: str) -> H
 def import_run_view(request: HttpRequest, org_slug: str, batch_id: str) -> HttpResponse:
     batch = _batch(request, batch_id)
     try:
-        background = actions.do_start_import(_me(request), batch)
+        background = actions.do_start_import(membership_of(request), batch)
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("transfer:import_batch", org_slug=org_slug, batch_id=batch.pk)
@@ -171,7 +163,7 @@ def import_run_view(request: HttpRequest, org_slug: str, batch_id: str) -> HttpR
 def import_cancel_view(request: HttpRequest, org_slug: str, batch_id: str) -> HttpResponse:
     batch = _batch(request, batch_id)
     try:
-        actions.do_cancel(_me(request), batch)
+        actions.do_cancel(membership_of(request), batch)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -201,7 +193,7 @@ EXPORT_PAGES = {
         "transfer:export_cases",
         _lazy("Export cases"),
         _lazy("Which cases"),
-        lambda request, data: CaseFilterForm(data, org=_org(request)),
+        lambda request, data: CaseFilterForm(data, org=organization_of(request)),
     ),
     "incidents": ExportPage(
         export_kinds.INCIDENTS,
@@ -234,7 +226,7 @@ def _export(request: HttpRequest, org_slug: str, page: ExportPage) -> HttpRespon
     data: Any = request.POST if request.method == "POST" else request.GET
     filter_form = page.filter_form(request, data or None)
     export_form = ExportForm(request.POST or None)
-    me = _me(request)
+    me = membership_of(request)
     context = {
         "page": page,
         "filter_form": filter_form,

@@ -16,16 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from salama.core.forms import add_action_errors
-from salama.orgs.models import Membership
+from salama.core.requests import membership_of
 
 from . import actions
 from .access import access_room, last_delivery, last_error, last_test, rooms_of
 from .forms import RoomForm
 from .models import MatrixRoom
-
-
-def _me(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
 
 
 def _to_list(org_slug: str) -> HttpResponse:
@@ -39,7 +35,7 @@ def _status(room: MatrixRoom) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def rooms_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     """The list with each room's latest outcome, and the form to add one."""
-    me = _me(request)
+    me = membership_of(request)
     form = RoomForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -58,7 +54,7 @@ def rooms_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def room_view(request: HttpRequest, org_slug: str, room_id: Any) -> HttpResponse:
-    me = _me(request)
+    me = membership_of(request)
     room = access_room(me, room_id)
     form = RoomForm(request.POST or None, room=room, initial=RoomForm.initial_from(room))
     if request.method == "POST":
@@ -76,8 +72,8 @@ def room_view(request: HttpRequest, org_slug: str, room_id: Any) -> HttpResponse
 
 @require_POST
 def room_test_view(request: HttpRequest, org_slug: str, room_id: Any) -> HttpResponse:
-    room = access_room(_me(request), room_id)
-    actions.do_send_test(_me(request), room)
+    room = access_room(membership_of(request), room_id)
+    actions.do_send_test(membership_of(request), room)
     messages.success(
         request, _("Test message queued. Its outcome appears below in a moment; reload the page to see it.")
     )
@@ -86,7 +82,7 @@ def room_test_view(request: HttpRequest, org_slug: str, room_id: Any) -> HttpRes
 
 @require_POST
 def room_remove_view(request: HttpRequest, org_slug: str, room_id: Any) -> HttpResponse:
-    room = access_room(_me(request), room_id)
-    actions.do_remove_room(_me(request), room)
+    room = access_room(membership_of(request), room_id)
+    actions.do_remove_room(membership_of(request), room)
     messages.success(request, _("Room removed; its access token is destroyed."))
     return _to_list(org_slug)
