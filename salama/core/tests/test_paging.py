@@ -81,3 +81,19 @@ def test_the_pager_keeps_the_filters_and_links_both_ways(db):
     five = Term.objects.filter(pk__in=list(Term.objects.order_by("pk").values_list("pk", flat=True)[:5]))
     only = KeysFirstPaginator(five.order_by("pk"), 10).page(1)
     assert "pagination" not in render_to_string("includes/pagination.html", {"page": only, "query": ""})
+
+
+def test_repeated_keys_are_kept_once_reading_further_as_needed(db):
+    from salama.core.paging import _first_keys
+    from salama.vocab.models import Vocabulary
+
+    load_default_vocabularies()
+    # Each vocabulary's key repeats once per term: far more repeats than the first read allows.
+    repeated = Term.objects.order_by("vocabulary_id", "pk").values_list("vocabulary_id", flat=True)
+    every = [
+        str(pk)
+        for pk in Vocabulary.objects.filter(terms__isnull=False).distinct().order_by("pk").values_list("pk", flat=True)
+    ]
+    assert len(every) >= 4
+    assert _first_keys(repeated, 3) == every[:3]
+    assert _first_keys(repeated, 1000) == every
