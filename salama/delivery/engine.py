@@ -27,6 +27,7 @@ from django.db.models import Count, Field, Max, Q
 from django.utils import timezone
 
 from salama.core import jobs
+from salama.core.bulk import insert_values
 from salama.core.encryption import key_store
 from salama.crypto import Context, DecryptionError, field_index_key, pack, seal, unseal
 
@@ -175,40 +176,30 @@ class NewDelivery(NamedTuple):
     idempotency_key: str
 
 
-# Every column but the id: the insert names them all, so the database adds nothing of its own.
-INSERT_COLUMNS = (
-    "message_id, version_id, priority, channel, language, recipient, contact_ref, address_key, idempotency_key, "
-    "state, attempts, next_attempt_at, lease_until, worker, last_error, sent_at, created_at"
-)
-
-
 def _insert(version: MessageVersion, batch: list[NewDelivery], commit: bool) -> None:
-    """One prepared INSERT run over the batch (`executemany`): through the ORM, preparing
-    seventeen fields per row cost more than sealing the recipient. Rows already there (the same
-    idempotency key: a fan-out run again) are left alone, as `bulk_create(ignore_conflicts=True)`
-    did; SQLite and PostgreSQL both read `ON CONFLICT DO NOTHING`."""
-    meta, now = Delivery._meta, timezone.now()
-
-    def db(name: str, value: Any) -> Any:
-        return db_value(Delivery, name, value)
-
-    message = version.message
-    head = (db("message", message.pk), db("version", version.pk), db("priority", message.priority))
-    created = db("created_at", now)
+    """The batch's rows in one prepared INSERT (through the ORM, preparing every field of every
+    row cost more than sealing the recipient). Rows already there (the same idempotency key: a
+    fan-out run again) are left alone, as `bulk_create(ignore_conflicts=True)` would."""
+    message, now = version.message, timezone.now()
     blocked = _suppressed_in(version.organization_id, batch)
-    rows = []
-    for row in batch:
-        state, code = (
-            (State.SUPPRESSED, "suppressed") if (row.channel, row.address_key) in blocked else (State.PENDING, "")
+    rows = [
+        (*row, State.SUPPRESSED, "suppressed")
+        if (row.channel, row.address_key) in blocked
+        else (*row, State.PENDING, "")
+        for row in batch
+    ]
+    with transaction.atomic():  # a savepoint inside the producer's transaction
+        insert_values(
+            Delivery,
+            (*NewDelivery._fields, "state", "last_error"),
+            rows,
+            ignore_conflicts=True,
+            message_id=message.pk,
+            version_id=version.pk,
+            priority=message.priority,
+            next_attempt_at=now,
+            created_at=now,
         )
-        # state, attempts, next_attempt_at, lease_until, worker, last_error, sent_at, created_at
-        rows.append((*head, *row, state, 0, created, None, "", code, None, created))
-    sql = (
-        f"INSERT INTO {meta.db_table} ({INSERT_COLUMNS}) VALUES ({', '.join(['%s'] * 17)}) "  # noqa: S608
-        "ON CONFLICT DO NOTHING"
-    )
-    with transaction.atomic(), connection.cursor() as cursor:  # a savepoint inside the producer's transaction
-        cursor.executemany(sql, rows)
     if commit:
         wake()
 

@@ -24,13 +24,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
-from django.db.models import AutoField, Exists, F, OuterRef, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from salama.audit.actions import record
 from salama.cases.models import Case, TimelineEvent
 from salama.core import jobs
+from salama.core.bulk import insert_values
 from salama.orgs.models import Organization
 
 from . import notify
@@ -88,14 +89,14 @@ def _start_missed(now: datetime) -> int:
     # Written as plain multi-row inserts: at thousands of rows a tick, building model instances
     # would cost more than the database work. Nothing is sealed in a missed check-in's emergency
     # yet, so it needs no data key now (EncryptedModel.save makes one the first time).
-    insert_rows(
+    insert_values(
         Emergency,
         ("id", "organization_id", "schedule_id", "defender_id", "case_id"),
         emergencies,
         kind=Emergency.Kind.MISSED_CHECKIN,
         started_at=now,
     )
-    insert_rows(EscalationStep, ("emergency_id", "position", "audience", "due_at"), steps)
+    insert_values(EscalationStep, ("emergency_id", "position", "audience", "due_at"), steps)
     _timeline_lines(emergencies, now)
     # One audit entry per organisation and tick: the emergencies themselves are the record.
     counts: dict[Any, int] = defaultdict(int)
@@ -109,34 +110,6 @@ def _start_missed(now: datetime) -> int:
             loggable=("kind", "count"),
         )
     return len(emergencies)
-
-
-def insert_rows(model: Any, varying: tuple[str, ...], rows: list[tuple[Any, ...]], **constants: Any) -> None:
-    """INSERT `rows` (values of the `varying` columns) with every other column set to the given
-    constant or the field's default; each distinct value is converted for the database once."""
-    db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` costs a lookup per use
-    fields = [f for f in model._meta.concrete_fields if not isinstance(f, AutoField)]
-    by_name = {f.attname: f for f in fields}
-    fixed = [f for f in fields if f.attname not in varying]
-    fixed_values = [f.get_db_prep_save(constants.get(f.attname, f.get_default()), db) for f in fixed]
-    converted: list[dict[Any, Any]] = [{} for _ in varying]
-
-    def prepared(row: tuple[Any, ...]) -> list[Any]:
-        values = []
-        for index, value in enumerate(row):
-            cache = converted[index]
-            if value not in cache:
-                cache[value] = by_name[varying[index]].get_db_prep_save(value, db)
-            values.append(cache[value])
-        return values + fixed_values
-
-    columns = ", ".join(db.ops.quote_name(by_name[name].column) for name in varying)
-    columns += "".join(", " + db.ops.quote_name(f.column) for f in fixed)
-    placeholders = ", ".join(["%s"] * (len(varying) + len(fixed)))
-    sql = f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    with db.cursor() as cursor:
-        for start in range(0, len(rows), CHUNK):
-            cursor.executemany(sql, [prepared(row) for row in rows[start : start + CHUNK]])
 
 
 def _timeline_lines(emergencies: list[tuple[Any, ...]], now: datetime) -> None:
@@ -153,7 +126,7 @@ def _timeline_lines(emergencies: list[tuple[Any, ...]], now: datetime) -> None:
         for emergency_id, _org, _schedule, defender_id, own_case in emergencies
         for case_id in ([own_case] if own_case else cases_of.get(defender_id, []))
     ]
-    insert_rows(
+    insert_values(
         TimelineEvent,
         ("case_id", "target_id"),
         lines,
