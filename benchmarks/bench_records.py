@@ -539,6 +539,7 @@ if __name__ == "__main__" and sys.argv[1:] == ["import"]:
 def run() -> dict[str, Any]:
     from django.db import connection
 
+    from salama.core.startup import load_and_set_aside
     from salama.vocab.actions import load_default_vocabularies
 
     n_cases = env_int("SALAMA_BENCH_CASES", 100_000)
@@ -551,11 +552,11 @@ def run() -> dict[str, Any]:
     analyse()
     figures["generation_s"] = round(time.perf_counter() - started, 1)
     log(f"generation and ANALYZE: {figures['generation_s']}s")
-    # The generator's millions of objects stay in this process, which a server's does not hold:
-    # set aside from the cycle collector, so that its full passes during the timed requests
-    # walk what a request leaves behind, as in a server, and not the generated data.
-    gc.collect()
-    gc.freeze()
+    # As `salama serve` does before its first request (salama.core.startup): the loaded code is
+    # set aside from the cycle collector, and so are the generator's millions of objects, which
+    # a server process does not hold. The collector's full passes during the timed requests then
+    # walk what requests leave behind, as in a server.
+    load_and_set_aside()
     bench_lists(cast, data, figures)
     gc.unfreeze()
     bench_model_decryption(cast, figures)

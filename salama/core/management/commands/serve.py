@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from salama.core.jobs import EmbeddedWorkers
+from salama.core.startup import load_and_set_aside
 from salama.vocab.actions import load_default_vocabularies
 
 
@@ -88,6 +89,7 @@ class Command(BaseCommand):
                 "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"},
                 "clear_untrusted_proxy_headers": True,
             }
+        load_and_set_aside()
         self.stdout.write(f"Salama is serving on http://{host}:{port}/ (queue: {settings.SALAMA_QUEUE})")
         try:
             serve(application, host=host, port=port, threads=threads, **waitress_options(), **proxy)
