@@ -44,11 +44,12 @@ Import throughput
 Timed through salama.transfer's own steps (do_upload, do_set_mapping, then run_import called
 directly instead of through the job queue), on a generated defenders CSV (eight columns, about
 150 bytes a row: 15 MB at 100,000 rows). New rows are written 2,000 at a time through
-do_create_defenders: one key-store write for their data keys, and one prepared INSERT sent with
-many parameter sets (salama.core.bulk.insert_rows) for the defenders, their revisions and their
-chained audit entries. The figure is rows/s including the upload, mapping and both validations;
-SALAMA_BENCH_IMPORT_ROWS sets the file's size (100,000 by default, the importer's limit, which
-a file of exactly 100,000 rows meets). When a step fails, the figure says "not available" with
+do_create_defenders: one key-store write for their data keys, and one statement per table
+(salama.core.bulk.insert_rows: a prepared INSERT with many parameter sets, or a COPY on
+PostgreSQL) for the defenders, their revisions and their chained audit entries. The figure is
+rows/s including the upload, mapping and both validations; SALAMA_BENCH_IMPORT_ROWS sets the
+file's size (100,000 by default, the importer's limit, which a file of exactly 100,000 rows
+meets). When a step fails, the figure says "not available" with
 the reason rather than failing the run.
 
 `python -m benchmarks.bench_records import` times the import alone, without generating the
@@ -56,24 +57,18 @@ lists' volume, and replaces only the import figures of results/records.json (or 
 records_postgresql.json with DATABASE_URL set), noting when and under what load they were
 measured (machine.import_measured).
 
-What the import cost, and what changed (profiled with cProfile at 5,000 to 20,000 rows, then
-measured at 100,000; see docs/import-export.md): 764 rows/s at 2,000 rows before. Django's
-bulk_create compiled its INSERT per few dozen rows and walked every value through the SQL
-compiler, which cost more than the encryption; the revision writer looked up each field's kind
-for every record; the audit writer checked the loggable names for every entry; the blind index
-derived its per-field key (HKDF) for every value; the validation translated an error message
-for every country cell and checked fields no column fills. At scale two costs grew with the
-file: SQLite rewrites the batch row, the sealed file included, on every progress update (one
-per 200 rows), and Python's cycle collector walked the file's table and checked rows again and
-again. After the changes, on the same 2 shared cores under other people's load: 1,145 rows/s at
-2,000 rows (start-up costs dominate), 2,030 at 20,000 and 1,650 at 100,000, where the import's
-own CPU time is about 0.56 ms a row.
+What the import cost, and what changed: see docs/import-export.md, "Size and speed". In short,
+764 rows/s at 2,000 rows on SQLite before: bulk_create compiled its INSERT per few dozen rows and
+walked every value through the SQL compiler; per-row lookups that are now made once per batch;
+SQLite rewriting the batch row (the sealed file) on every progress update; the cycle collector
+walking the file's table again and again; and on PostgreSQL, one parsed and planned statement
+per row, where one COPY per table and run now carries them.
 
 Lists page by keys with a capped count (salama.core.paging): "deep" is 80 % of the pages the
 list offers, which end at the count cap.
 
-Results are written to results/records.json; a PostgreSQL run is kept as
-results/records_postgresql.json (copy it there after running with DATABASE_URL).
+Results are written to results/records.json, or to results/records_postgresql.json when
+DATABASE_URL names a PostgreSQL server; the plans likewise (records_plans_postgresql.txt).
 """
 
 from __future__ import annotations
@@ -96,6 +91,7 @@ from salama.analytics.generator import PLACEHOLDER_KEY, Picker, skewed
 
 BATCH = 5_000
 TARGET_MS = 150.0
+RESULT_PER_DATABASE = True
 SEED = 20261125
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -295,6 +291,12 @@ def timed(client: Any, url: str, requests: int) -> tuple[list[float], int]:
     return samples, len(response.content)
 
 
+def plans_file() -> str:
+    from django.db import connection
+
+    return "records_plans.txt" if connection.vendor == "sqlite" else f"records_plans_{connection.vendor}.txt"
+
+
 def explain_slowest(client: Any, url: str) -> str:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -402,9 +404,9 @@ def bench_lists(cast: Any, data: dict[str, Any], figures: dict[str, Any]) -> Non
             if p95 > TARGET_MS:
                 plan = explain_slowest(client, full)
                 plans.append(plan)
-                log("  over target: plan of its slowest queries in results/records_plans.txt")
+                log(f"  over target: plan of its slowest queries in results/{plans_file()}")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "records_plans.txt").write_text(
+    (RESULTS / plans_file()).write_text(
         ("\n\n".join(plans) if plans else f"Every list scenario had p95 <= {TARGET_MS} ms.") + "\n"
     )
 

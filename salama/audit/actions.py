@@ -143,8 +143,10 @@ def record_many(
     import) writes, chained exactly as entries written one by one, in a single insert."""
     allowed = _loggable(loggable)
     channel = channel or current_channel()
+    now = timezone.now()  # one moment for the batch, as for its one transaction
     entries = [
-        _entry(action, actor, organization, target, _reduce(changes, allowed), channel) for target, changes in items
+        _entry(action, actor, organization, target, _reduce(changes, allowed), channel, now)
+        for target, changes in items
     ]
     return _append(entries)
 
@@ -156,6 +158,7 @@ def _entry(
     target: Target | None,
     reduced: dict[str, Any],
     channel: str | None,
+    occurred_at: datetime | None = None,
 ) -> AuditEntry:
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}: add it to salama.audit.catalog.ACTIONS")
@@ -163,14 +166,17 @@ def _entry(
     if channel not in CHANNELS:
         raise ValueError(f"unknown audit channel {channel!r}")
     target_type, target_id = target if target is not None else ("", "")
+    actor_pk = actor.pk if actor is not None else None
+    organization_pk = organization.pk if organization is not None else None
     return AuditEntry(
         format=FORMAT,
-        occurred_at=timezone.now(),
-        actor=actor,
-        actor_pk=actor.pk if actor is not None else None,
+        occurred_at=occurred_at or timezone.now(),
+        # By id: setting a related object checks it, and an import makes thousands of these.
+        actor_id=actor_pk,
+        actor_pk=actor_pk,
         actor_label=actor.email if actor is not None else "",
-        organization=organization,
-        organization_pk=organization.pk if organization is not None else None,
+        organization_id=organization_pk,
+        organization_pk=organization_pk,
         action=action,
         target_type=str(target_type),
         target_id=_plain(str(target_id if target_id is not None else "")),

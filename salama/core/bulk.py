@@ -1,10 +1,11 @@
-"""Inserting many new rows of one model in one statement sent with many parameter sets.
+"""Inserting many new rows of one model at once: one prepared statement sent with many
+parameter sets, or on PostgreSQL one COPY (`_send`).
 
 `bulk_create` compiles a multi-row INSERT for each few dozen rows (SQLite caps the parameters
 of one statement) and walks every value through the SQL compiler: for an import of thousands of
 rows that bookkeeping cost more than the encryption. `insert_rows` writes what bulk_create
 writes (each field's `pre_save` value, prepared for the database: encrypted fields seal and
-fill their blind indexes there) with one `executemany` of one prepared statement.
+fill their blind indexes there) in one statement for the whole batch.
 
 As with bulk_create, no signal is sent and `save()` is not called: callers are the batch writers
 (imports, the audit chain's writer) that do by hand what a save would do.
@@ -12,14 +13,39 @@ As with bulk_create, no signal is sent and `save()` is not called: callers are t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import AutoField, Model
+from django.db.models import AutoField, Field, JSONField, Model
 
 # Parameter sets per executemany: bounds the memory of the prepared values, not the speed.
 CHUNK = 2_000
+
+
+def preparer(field: Field[Any, Any], connection: Any) -> Callable[[Any], Any]:
+    """`field.get_db_prep_save`, done once for each distinct value: a batch's organisation,
+    author, kind, country or timestamp repeats on every row, and Django's conversion of a value
+    costs more than looking it up. Keyed on the value's class as well, since True == 1 and
+    1 == 1.0 would otherwise share an entry. Values that cannot be keys (lists, mappings), JSON
+    documents (whose True and 1 differ) and primary keys (which never repeat) are converted
+    each time."""
+    convert = field.get_db_prep_save
+    if field.primary_key or isinstance(field, JSONField):
+        return lambda value: convert(value, connection)
+    done: dict[tuple[type, Any], Any] = {}
+
+    def prepare(value: Any) -> Any:
+        key = (value.__class__, value)
+        try:
+            return done[key]
+        except KeyError:
+            done[key] = prepared = convert(value, connection)
+            return prepared
+        except TypeError:  # not hashable
+            return convert(value, connection)
+
+    return prepare
 
 
 def insert_rows(model: type[Model], objects: Sequence[Model]) -> None:
@@ -36,19 +62,17 @@ def insert_rows(model: type[Model], objects: Sequence[Model]) -> None:
         fields.remove(meta.pk)
     elif any(missing):
         raise ValueError("insert_rows takes objects whose primary key is set, or an automatic one on none")
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    # Table and column names come from the model, never from input.
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    with connection.cursor() as cursor:
+
+    def chunks() -> Iterator[list[tuple[Any, ...]]]:
         for start in range(0, len(objects), CHUNK):
-            chunk = objects[start : start + CHUNK]
-            values = [
-                tuple(field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields)
-                for obj in chunk
+            # Fresh for each chunk, so that values that never repeat are not kept for the batch.
+            steps = [(field.pre_save, preparer(field, connection)) for field in fields]
+            yield [
+                tuple(prepare(pre_save(obj, True)) for pre_save, prepare in steps)
+                for obj in objects[start : start + CHUNK]
             ]
-            cursor.executemany(sql, values)
+
+    _send(connection, meta.db_table, [field.column for field in fields], chunks())
     for obj in objects:
         obj._state.adding = False
         obj._state.db = alias
@@ -65,32 +89,49 @@ def insert_values(
     """INSERT `rows` (values of the `varying` columns, by attname) with every other column set
     to the given constant or the field's default, without building model instances: for writers
     of thousands of plain rows (a tick's emergencies, an alert's deliveries). Each distinct value
-    is converted for the database once. `ignore_conflicts` leaves rows already there alone
-    (`ON CONFLICT DO NOTHING`, which SQLite and PostgreSQL both read)."""
+    is converted for the database once (`preparer`). `ignore_conflicts` leaves rows already
+    there alone (`ON CONFLICT DO NOTHING`, which SQLite and PostgreSQL both read)."""
     connection = connections[router.db_for_write(model)]
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, AutoField)]
     by_name = {f.attname: f for f in fields}
     fixed = [f for f in fields if f.attname not in varying]
     fixed_values = [f.get_db_prep_save(constants.get(f.attname, f.get_default()), connection) for f in fixed]
-    converted: list[dict[Any, Any]] = [{} for _ in varying]
+    preparers = [preparer(by_name[name], connection) for name in varying]
 
     def prepared(row: tuple[Any, ...]) -> list[Any]:
-        values = []
-        for index, value in enumerate(row):
-            cache = converted[index]
-            if value not in cache:
-                cache[value] = by_name[varying[index]].get_db_prep_save(value, connection)
-            values.append(cache[value])
-        return values + fixed_values
+        return [prepare(value) for prepare, value in zip(preparers, row, strict=True)] + fixed_values
 
+    columns = [by_name[name].column for name in varying] + [f.column for f in fixed]
+    chunks = ([prepared(row) for row in rows[start : start + CHUNK]] for start in range(0, len(rows), CHUNK))
+    _send(connection, model._meta.db_table, columns, chunks, ignore_conflicts=ignore_conflicts)
+
+
+def _send(
+    connection: Any,
+    table: str,
+    columns: list[str],
+    chunks: Iterable[Sequence[Sequence[Any]]],
+    *,
+    ignore_conflicts: bool = False,
+) -> None:
+    """Write prepared rows. PostgreSQL takes them through one COPY: its driver otherwise sends
+    each parameter set as a statement of its own, which the server parses and plans again,
+    row after row, while this process waits (half an import's time). SQLite, and inserts that
+    must leave conflicting rows alone, which COPY cannot, take one prepared INSERT sent with
+    each chunk's parameter sets."""
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(by_name[name].column) for name in varying)
-    columns += "".join(", " + quote(f.column) for f in fixed)
-    placeholders = ", ".join(["%s"] * (len(varying) + len(fixed)))
+    names = ", ".join(quote(column) for column in columns)
     # Table and column names come from the model, never from input.
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    if ignore_conflicts:
-        sql += " ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), CHUNK):
-            cursor.executemany(sql, [prepared(row) for row in rows[start : start + CHUNK]])
+        if connection.vendor == "postgresql" and not ignore_conflicts:
+            with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+                for chunk in chunks:
+                    for row in chunk:
+                        copy.write_row(row)
+            return
+        placeholders = ", ".join(["%s"] * len(columns))
+        sql = f"INSERT INTO {quote(table)} ({names}) VALUES ({placeholders})"  # noqa: S608
+        if ignore_conflicts:
+            sql += " ON CONFLICT DO NOTHING"
+        for chunk in chunks:
+            cursor.executemany(sql, chunk)

@@ -61,7 +61,11 @@ def do_create_defenders(actor: Membership, rows: Sequence[Mapping[str, Any]]) ->
     require(actor, "defenders.edit")
     fields = [dict(row) for row in rows]
     sectors = [list(row.pop("sectors", [])) for row in fields]
-    defenders = [Defender(organization=actor.organization, created_by=actor.user, **row) for row in fields]
+    now = timezone.now()
+    defenders = [
+        Defender(organization_id=actor.organization_id, created_by_id=actor.user_id, created_at=now, **row)
+        for row in fields
+    ]
     create_many(Defender, defenders)
     Defender.sectors.through.objects.bulk_create(
         [

@@ -20,6 +20,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from salama.audit.actions import Target
 from salama.audit.actions import record as audit_record
@@ -116,14 +117,17 @@ def _revision(
     changes: tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]],
     comment: str = "",
     content_type: ContentType | None = None,
+    created_at: datetime | None = None,
 ) -> Revision:
     public, sealed = changes
     revision = Revision(
         organization_id=record.organization_id,
-        target_type=content_type or ContentType.objects.get_for_model(type(record)),
+        # By id: setting a related object checks it, and an import makes thousands of these.
+        target_type_id=(content_type or ContentType.objects.get_for_model(type(record))).pk,
         target_id=str(record.pk),
         number=number,
-        author=actor.user,
+        author_id=actor.user_id,
+        created_at=created_at or timezone.now(),
         comment=comment.strip(),
         fields=[name for name in names if name in public or name in sealed],
         public_changes=public,
@@ -174,6 +178,8 @@ def record_creations(
     # What `snapshot` and `_split_changes` would do for each record, with each field's kind
     # looked up once for the batch rather than once per record.
     readers = [(name, _reader(model, name), is_sealed(model, name)) for name in names]
+    # Written together, in one transaction: one moment for all of them.
+    now = timezone.now()
     revisions = []
     for record, values in zip(records, related, strict=True):
         public: dict[str, dict[str, Any]] = {}
@@ -183,7 +189,8 @@ def record_creations(
             if not _empty(new):
                 (sealed if is_sealed_field else public)[name] = {"old": None, "new": new}
         if public or sealed:
-            revisions.append(_revision(actor, record, 1, names, (public, sealed), content_type=content_type))
+            changes = (public, sealed)
+            revisions.append(_revision(actor, record, 1, names, changes, content_type=content_type, created_at=now))
     return create_many(Revision, revisions)  # type: ignore[return-value]
 
 

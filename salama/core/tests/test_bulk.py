@@ -36,3 +36,36 @@ def test_some_primary_keys_set_and_some_not_is_refused(cast) -> None:
     rows = [SavedMapping(organization=cast.org_a, kind="defenders", name="a"), SavedMapping(pk=99, name="b")]
     with pytest.raises(ValueError):
         insert_rows(SavedMapping, rows)
+
+
+def test_each_distinct_value_is_converted_once() -> None:
+    from datetime import UTC, datetime
+
+    from django.db import connection, models
+
+    from salama.core.bulk import preparer
+
+    field = models.DateTimeField()
+    calls = []
+
+    def convert(value, connection):
+        calls.append(value)
+        return models.DateTimeField.get_db_prep_save(field, value, connection)
+
+    field.get_db_prep_save = convert  # type: ignore[method-assign]
+    prepare = preparer(field, connection)
+    first, second = datetime(2026, 1, 2, 3, 4, tzinfo=UTC), datetime(2026, 5, 6, 7, 8, tzinfo=UTC)
+    prepared = [prepare(value) for value in (first, first, second, first)]
+    assert calls == [first, second]
+    direct = [models.DateTimeField().get_db_prep_save(value, connection) for value in (first, first, second, first)]
+    assert prepared == direct
+
+
+def test_equal_values_of_different_kinds_are_converted_apart() -> None:
+    from django.db import connection, models
+
+    from salama.core.bulk import preparer
+
+    prepare = preparer(models.CharField(max_length=10), connection)
+    # 1 == True, but a text column stores them as "1" and "True".
+    assert [prepare(1), prepare(True), prepare(1)] == ["1", "True", "1"]
