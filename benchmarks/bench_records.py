@@ -557,10 +557,12 @@ def run() -> dict[str, Any]:
     # As `salama serve` does before its first request (salama.core.startup): the loaded code is
     # set aside from the cycle collector, and so are the generator's millions of objects, which
     # a server process does not hold. The collector's full passes during the timed requests then
-    # walk what requests leave behind, as in a server.
+    # walk what requests leave behind, as in a server. It stays so for the import: its upload
+    # and checks run in the server process, and its writing sets aside what exists by itself
+    # wherever it runs (salama.transfer.actions).
     load_and_set_aside()
     bench_lists(cast, data, figures)
-    gc.unfreeze()
     bench_model_decryption(cast, figures)
     bench_import(cast, figures)
+    gc.unfreeze()
     return figures

@@ -15,7 +15,7 @@ from salama.accounts.views import STEP_UP_AT
 from salama.audit.models import AuditEntry
 from salama.audit.verify import verify_chain
 from salama.core.jobs import work_once
-from salama.defenders.actions import do_create_defender
+from salama.defenders.actions import do_create_defender, do_create_defenders
 from salama.defenders.models import Defender
 from salama.revisions.models import Revision
 from salama.transfer import actions
@@ -368,12 +368,23 @@ def test_one_refused_row_in_a_long_run_costs_a_few_writes_not_one_per_row(cast, 
 def test_every_row_of_a_large_import_is_sealed_revised_and_audited_and_the_collector_restored(
     cast, as_user, vocab, monkeypatch
 ):
+    from salama.transfer import defender_import
+
     monkeypatch.setattr(actions, "CHUNK_ROWS", 40)  # several runs, as a large file makes
+    collecting = []
+
+    def create(actor, rows):
+        collecting.append((gc.isenabled(), gc.get_freeze_count() > 0))
+        return do_create_defenders(actor, rows)
+
+    monkeypatch.setattr(defender_import, "do_create_defenders", create)
     client = as_user(cast.a_admin)
     rows = [[f"big-{n}", f"Person {n}", f"{CANARY}-{n}", "", "", "", ""] for n in range(100)]
     batch = start(client, make_csv(rows))
     client.post(url("import_run", batch_id=batch.pk))  # under the background threshold: written now
-    assert gc.get_freeze_count() == 0
+    # Paused and set aside while each of the three runs is written, restored afterwards.
+    assert collecting == [(False, True)] * 3
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
     batch.refresh_from_db()
     assert (batch.state, batch.done, batch.created_count, batch.shredded) == ("done", 100, 100, True)
     made = list(Defender.objects.filter(organization=cast.org_a, external_id__startswith="big-"))
