@@ -11,13 +11,12 @@ from salama.defenders.actions import do_create_defenders, do_update_defender
 from salama.defenders.models import Defender
 from salama.orgs.models import Membership, Organization
 
-from .rows import FieldSpec, ImportKind, is_empty, vocabulary_terms
+from .rows import FieldSpec, ImportKind, is_empty, vocabulary_terms, with_external_ids
 
 
 def _defender_exists(org: Organization, external_ids: list[str]) -> set[str]:
-    ids = [value for value in external_ids if value]
-    found = Defender.objects.filter(organization=org, external_id__in=ids).values_list("external_id", flat=True)
-    return set(found)
+    found = with_external_ids(Defender.objects.filter(organization=org), external_ids)
+    return set(found.values_list("external_id", flat=True))
 
 
 def _write_defenders(actor: Membership, rows: list[dict[str, Any]]) -> list[str]:
@@ -30,7 +29,8 @@ def _write_defenders(actor: Membership, rows: list[dict[str, Any]]) -> list[str]
         if "sectors" in fields:
             fields["sectors"] = [sectors[code] for code in fields["sectors"] if code in sectors]
     ids = [fields["external_id"] for fields in rows if fields.get("external_id")]
-    existing = {d.external_id: d for d in Defender.objects.filter(organization=actor.organization, external_id__in=ids)}
+    matching = with_external_ids(Defender.objects.filter(organization=actor.organization), ids)
+    existing = {defender.external_id: defender for defender in matching}
     outcomes, new = [], []
     for fields in rows:
         recorded = existing.get(fields.get("external_id", ""))

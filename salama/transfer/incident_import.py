@@ -26,7 +26,7 @@ from salama.incidents.models import PERPETRATOR_TYPES, VIOLATION_TYPES, Incident
 from salama.orgs.models import Membership, Organization
 from salama.vocab.models import Term
 
-from .rows import FieldSpec, ImportKind, RowResult, is_empty, valid_date, vocabulary_terms
+from .rows import FieldSpec, ImportKind, RowResult, is_empty, valid_date, vocabulary_terms, with_external_ids
 
 Precision = Incident.Precision
 WRITTEN_FIELDS = (*PUBLIC_FIELDS, *ENCRYPTED_FIELDS)
@@ -77,14 +77,14 @@ def _cases(actor: Membership, results: list[RowResult]) -> dict[str, Case]:
 
 def _defenders(actor: Membership, results: list[RowResult]) -> dict[str, Defender]:
     ids = {external_id for result in results for external_id in result.values.get("victims", [])}
-    return _by(visible_defenders(actor).filter(external_id__in=ids), "external_id")
+    return _by(with_external_ids(visible_defenders(actor), ids), "external_id")
 
 
 def _incidents(actor: Membership, results: list[RowResult]) -> tuple[dict[str, Incident], set[str]]:
     """The incidents the file's external ids name that the actor may change, and every external
     id already taken in the organisation (unique there, whoever may see the incident)."""
     ids = [result.external_id for result in results if result.external_id]
-    visible = _by(incidents_for(actor).filter(external_id__in=ids), "external_id")
+    visible = _by(with_external_ids(incidents_for(actor), ids), "external_id")
     return visible, _incident_exists(actor.organization, ids)
 
 
@@ -156,9 +156,8 @@ def _check_incidents(actor: Membership, results: list[RowResult]) -> None:
 
 
 def _incident_exists(org: Organization, external_ids: list[str]) -> set[str]:
-    ids = [value for value in external_ids if value]
-    found = Incident.objects.filter(organization=org, external_id__in=ids).values_list("external_id", flat=True)
-    return set(found)
+    found = with_external_ids(Incident.objects.filter(organization=org), external_ids)
+    return set(found.values_list("external_id", flat=True))
 
 
 def _terms(vocabulary: str, codes: list[str]) -> list[Term]:

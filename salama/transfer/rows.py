@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils import translation
 from django.utils.functional import Promise
@@ -99,6 +99,18 @@ class ImportKind:
         if spec.type == "country":
             return [(code, str(name)) for code, name in countries]
         return [(code, str(label)) for code, label in (spec.options() if spec.options else [])]
+
+
+RecordT = TypeVar("RecordT", bound=Model)
+
+
+def with_external_ids(queryset: QuerySet[RecordT], ids: Iterable[str]) -> QuerySet[RecordT]:
+    """The records of `queryset` whose external id is one of `ids`. The "not empty" condition is
+    the one on the unique index of (organisation, external id), which holds only the ids that
+    are set: with it, the database looks each id up in that index. Without it, neither SQLite
+    nor PostgreSQL infers it from a long list of ids, and each run of an import read every
+    record of the organisation."""
+    return queryset.filter(external_id__in=[value for value in ids if value]).exclude(external_id="").order_by()
 
 
 def vocabulary_terms(code: str) -> QuerySet[Term]:
