@@ -49,8 +49,8 @@ do_create_defenders: one key-store write for their data keys, and one statement 
 PostgreSQL) for the defenders, their revisions and their chained audit entries. The figure is
 rows/s including the upload, mapping and both validations; SALAMA_BENCH_IMPORT_ROWS sets the
 file's size (100,000 by default, the importer's limit, which a file of exactly 100,000 rows
-meets). When a step fails, the figure says "not available" with
-the reason rather than failing the run.
+meets). When a step fails, the figure says "not available" with the reason rather than failing
+the run.
 
 `python -m benchmarks.bench_records import` times the import alone, without generating the
 lists' volume, and replaces only the import figures of results/records.json (or of

@@ -96,14 +96,18 @@ def insert_values(
     by_name = {f.attname: f for f in fields}
     fixed = [f for f in fields if f.attname not in varying]
     fixed_values = [f.get_db_prep_save(constants.get(f.attname, f.get_default()), connection) for f in fixed]
-    preparers = [preparer(by_name[name], connection) for name in varying]
 
-    def prepared(row: tuple[Any, ...]) -> list[Any]:
-        return [prepare(value) for prepare, value in zip(preparers, row, strict=True)] + fixed_values
+    def chunks() -> Iterator[list[list[Any]]]:
+        for start in range(0, len(rows), CHUNK):
+            # Fresh for each chunk, as in insert_rows.
+            preparers = [preparer(by_name[name], connection) for name in varying]
+            yield [
+                [prepare(value) for prepare, value in zip(preparers, row, strict=True)] + fixed_values
+                for row in rows[start : start + CHUNK]
+            ]
 
     columns = [by_name[name].column for name in varying] + [f.column for f in fixed]
-    chunks = ([prepared(row) for row in rows[start : start + CHUNK]] for start in range(0, len(rows), CHUNK))
-    _send(connection, model._meta.db_table, columns, chunks, ignore_conflicts=ignore_conflicts)
+    _send(connection, model._meta.db_table, columns, chunks(), ignore_conflicts=ignore_conflicts)
 
 
 def _send(

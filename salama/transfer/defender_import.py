@@ -28,7 +28,7 @@ def _write_defenders(actor: Membership, rows: list[dict[str, Any]]) -> list[str]
     for fields in rows:
         if "sectors" in fields:
             fields["sectors"] = [sectors[code] for code in fields["sectors"] if code in sectors]
-    ids = [fields["external_id"] for fields in rows if fields.get("external_id")]
+    ids = [fields.get("external_id", "") for fields in rows]
     matching = with_external_ids(Defender.objects.filter(organization=actor.organization), ids)
     existing = {defender.external_id: defender for defender in matching}
     outcomes, new = [], []
