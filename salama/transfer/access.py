@@ -13,7 +13,7 @@ from .models import ImportBatch, SavedMapping
 
 
 def batches_of(org: Organization) -> QuerySet[ImportBatch]:
-    # The encrypted columns stay unread in lists: only the batch page opens the file.
+    # Lists never load the file (ImportFile, a row apart): only the import steps read it.
     return ImportBatch.objects.filter(organization=org).select_related("created_by")
 
 

@@ -3,8 +3,9 @@
 Rows are written through each kind's own actions (do_create_defender, do_record_incident...),
 so each imported row is checked, audited and encrypted exactly as if typed in a form. Rows are
 checked and written as whoever uploaded the file: their need to know decides which cases and
-defenders a row may name. Batch bookkeeping (progress, counts) is written with UPDATEs that
-leave the sealed file alone.
+defenders a row may name. Batch bookkeeping (progress, counts) is written with UPDATEs of the
+batch row alone: they neither re-seal the batch's file name nor touch the file, which lives in
+a row of its own (models.ImportFile).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from salama.core.permissions import require, role_can
 from salama.orgs.models import Membership
 
 from .kinds import KINDS
-from .models import ImportBatch, SavedMapping
+from .models import ImportBatch, ImportFile, SavedMapping
 from .reading import read_file
 from .rows import ImportKind, RowResult, usable_fixed, validate
 
@@ -36,8 +37,7 @@ from .rows import ImportKind, RowResult, usable_fixed, validate
 BACKGROUND_THRESHOLD = 500
 # Rows written per transaction: enough to batch key creation and inserts, few enough that the
 # progress bar moves (about a second each) and a crash repeats little. Each transaction also
-# updates the batch's progress, and SQLite rewrites the whole batch row on every update, the
-# sealed file with it (15 MB for a 100,000-row file): fewer, larger transactions matter.
+# updates the batch's progress: a small row, the file being kept in another.
 CHUNK_ROWS = 2_000
 LOGGABLE = ("kind", "rows", "created", "updated", "skipped", "state")
 
@@ -61,11 +61,15 @@ def do_upload(actor: Membership, kind: str, name: str, content: bytes) -> Import
         organization=actor.organization,
         kind=kind,
         file_name=name[:200],
-        table=table,  # type: ignore[misc]  # encrypted JSON: typed as its text column
         row_count=len(table["rows"]),
         created_by=actor.user,
     )
     batch.save()
+    ImportFile(
+        organization=actor.organization,
+        batch=batch,
+        table=table,  # type: ignore[misc]  # encrypted JSON: typed as its text column
+    ).save()
     record(
         "import.uploaded",
         actor=actor.user,
@@ -140,9 +144,14 @@ def preview(batch: ImportBatch) -> list[RowResult]:
 
 
 def _shred(batch: ImportBatch) -> None:
-    """Drops the sealed file and destroys its data key once this commits."""
+    """Deletes the sealed file and blanks the batch's file name; once this commits, the data keys
+    of both are destroyed, so no copy of the database can read them again."""
+    # Deleting the file destroys its data key on commit (shred_data_key, on every encrypted
+    # model), which needs only the key's columns: the file itself is not read again.
+    ImportFile.objects.filter(batch_id=batch.pk).only("organization_id", "data_key_id").delete()
     org_id, key_id = str(batch.organization_id), batch.data_key_id
-    ImportBatch.objects.filter(pk=batch.pk).update(table="", file_name="", data_key_id="", shredded=True)
+    ImportBatch.objects.filter(pk=batch.pk).update(file_name="", data_key_id="", shredded=True)
+    batch.shredded = True  # so that batch.table answers {} from this object too
     if key_id:
         transaction.on_commit(lambda: key_store().destroy_data_key(org_id, key_id))
 

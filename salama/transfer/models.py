@@ -1,11 +1,17 @@
-"""Import batches and saved column mappings.
+"""Import batches, their files and saved column mappings.
 
-An uploaded file is kept only as an encrypted table on its batch (sealed with the batch's own
-data key, like any encrypted record) and is crypto-shredded when the import finishes or is
-cancelled: the data key is destroyed, so not even an old database copy can read it again.
+An uploaded file is kept only as an encrypted table in an `ImportFile`, a row of its own beside
+its batch, sealed with its own data key. A running import updates its batch's progress after
+every few thousand rows, and SQLite writes a whole row again on each update: with the file on
+the batch, each would rewrite the whole sealed file (15 MB for a 100,000-row file). Apart,
+the file is written once, on upload. It is crypto-shredded when the import finishes, is
+cancelled or fails: its row is deleted and its data key destroyed, so not even an old database
+copy can read it again.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -28,8 +34,6 @@ class ImportBatch(EncryptedModel):
     kind = models.CharField(_("what is imported"), max_length=30)
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.UPLOADED)
     file_name = EncryptedTextField(_("file name"))
-    # {"headers": [...], "rows": [[...], ...]}: the file's whole content, as read.
-    table = EncryptedJSONField(_("file content"), default=dict)
     row_count = models.PositiveIntegerField(default=0)
     # Salama field -> file column header; raw coded value -> term code ("" leaves it empty).
     # Neither holds anything protected: headers, and values of coded, unencrypted fields.
@@ -57,6 +61,29 @@ class ImportBatch(EncryptedModel):
     @property
     def is_open(self) -> bool:
         return self.state in (self.State.UPLOADED, self.State.MAPPED)
+
+    @property
+    def table(self) -> dict[str, Any]:
+        """The file's content (see ImportFile.table), or {} once it is shredded. Read once per
+        batch object: the file row stays cached on it."""
+        if self.shredded:
+            return {}
+        try:
+            return self.file.table
+        except ImportFile.DoesNotExist:
+            return {}
+
+
+class ImportFile(EncryptedModel):
+    """The uploaded file of one batch, in its own row so that the batch's bookkeeping never
+    writes it again. `organization` is the batch's."""
+
+    batch = models.OneToOneField(ImportBatch, on_delete=models.CASCADE, related_name="file")
+    # {"headers": [...], "rows": [[...], ...]}: the file's whole content, as read.
+    table = EncryptedJSONField(_("file content"), default=dict)
+
+    def __str__(self) -> str:
+        return f"file of import {self.batch_id}"
 
 
 class SavedMapping(models.Model):

@@ -141,7 +141,13 @@ def test_import_creates_through_the_action_and_reimport_updates(cast, as_user, w
     assert AuditEntry.objects.filter(action="incident.recorded").count() == 2
     assert TimelineEvent.objects.filter(case=world.one, kind="incident.recorded").count() == 1
     with connection.cursor() as cursor:
-        for table in ("incidents_incident", "audit_auditentry", "cases_timelineevent", "transfer_importbatch"):
+        for table in (
+            "incidents_incident",
+            "audit_auditentry",
+            "cases_timelineevent",
+            "transfer_importbatch",
+            "transfer_importfile",
+        ):
             cursor.execute(f"SELECT * FROM {table}")  # noqa: S608
             rows = repr(cursor.fetchall())
             assert NARRATIVE not in rows and COORDINATES not in rows, table

@@ -177,11 +177,18 @@ def test_canary_only_in_envelopes(cast, as_user, vocab):
     client = as_user(cast.a_admin)
     batch = start(client, make_csv(GOOD))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT * FROM transfer_importbatch")
-        assert CANARY not in repr(cursor.fetchall())
+        for table in ("transfer_importbatch", "transfer_importfile"):
+            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608
+            assert CANARY not in repr(cursor.fetchall()), table
     client.post(url("import_run", batch_id=batch.pk))
     with connection.cursor() as cursor:
-        for table in ("defenders_defender", "transfer_importbatch", "audit_auditentry", "core_job"):
+        for table in (
+            "defenders_defender",
+            "transfer_importbatch",
+            "transfer_importfile",
+            "audit_auditentry",
+            "core_job",
+        ):
             cursor.execute(f"SELECT * FROM {table}")  # noqa: S608
             assert CANARY not in repr(cursor.fetchall()), table
     assert Defender.objects.get(external_id="d-1").legal_name == CANARY
