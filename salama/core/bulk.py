@@ -13,7 +13,8 @@ As with bulk_create, no signal is sent and `save()` is not called: callers are t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from django.db import connections, router
@@ -21,6 +22,7 @@ from django.db.models import AutoField, Field, JSONField, Model
 
 # Parameter sets per executemany: bounds the memory of the prepared values, not the speed.
 CHUNK = 2_000
+_NOT_YET = object()
 
 
 def preparer(field: Field[Any, Any], connection: Any) -> Callable[[Any], Any]:
@@ -38,12 +40,14 @@ def preparer(field: Field[Any, Any], connection: Any) -> Callable[[Any], Any]:
     def prepare(value: Any) -> Any:
         key = (value.__class__, value)
         try:
-            return done[key]
-        except KeyError:
-            done[key] = prepared = convert(value, connection)
-            return prepared
+            prepared = done.get(key, _NOT_YET)
         except TypeError:  # not hashable
             return convert(value, connection)
+        # A miss is tested rather than caught: sealed values never repeat, so most fields of an
+        # encrypted record miss on every row.
+        if prepared is _NOT_YET:
+            prepared = done[key] = convert(value, connection)
+        return prepared
 
     return prepare
 
@@ -63,16 +67,14 @@ def insert_rows(model: type[Model], objects: Sequence[Model]) -> None:
     elif any(missing):
         raise ValueError("insert_rows takes objects whose primary key is set, or an automatic one on none")
 
-    def chunks() -> Iterator[list[tuple[Any, ...]]]:
+    def rows() -> Iterator[tuple[Any, ...]]:
         for start in range(0, len(objects), CHUNK):
             # Fresh for each chunk, so that values that never repeat are not kept for the batch.
             steps = [(field.pre_save, preparer(field, connection)) for field in fields]
-            yield [
-                tuple(prepare(pre_save(obj, True)) for pre_save, prepare in steps)
-                for obj in objects[start : start + CHUNK]
-            ]
+            for obj in objects[start : start + CHUNK]:
+                yield tuple(prepare(pre_save(obj, True)) for pre_save, prepare in steps)
 
-    _send(connection, meta.db_table, [field.column for field in fields], chunks())
+    _send(connection, meta.db_table, [field.column for field in fields], rows())
     for obj in objects:
         obj._state.adding = False
         obj._state.db = alias
@@ -97,30 +99,30 @@ def insert_values(
     fixed = [f for f in fields if f.attname not in varying]
     fixed_values = [f.get_db_prep_save(constants.get(f.attname, f.get_default()), connection) for f in fixed]
 
-    def chunks() -> Iterator[list[list[Any]]]:
+    def prepared() -> Iterator[list[Any]]:
         for start in range(0, len(rows), CHUNK):
             # Fresh for each chunk, as in insert_rows.
             preparers = [preparer(by_name[name], connection) for name in varying]
-            yield [
-                [prepare(value) for prepare, value in zip(preparers, row, strict=True)] + fixed_values
-                for row in rows[start : start + CHUNK]
-            ]
+            for row in rows[start : start + CHUNK]:
+                yield [prepare(value) for prepare, value in zip(preparers, row, strict=True)] + fixed_values
 
     columns = [by_name[name].column for name in varying] + [f.column for f in fixed]
-    _send(connection, model._meta.db_table, columns, chunks(), ignore_conflicts=ignore_conflicts)
+    _send(connection, model._meta.db_table, columns, prepared(), ignore_conflicts=ignore_conflicts)
 
 
 def _send(
     connection: Any,
     table: str,
     columns: list[str],
-    chunks: Iterable[Sequence[Sequence[Any]]],
+    rows: Iterator[Sequence[Any]],
     *,
     ignore_conflicts: bool = False,
 ) -> None:
-    """Write prepared rows. PostgreSQL takes them through one COPY: its driver otherwise sends
-    each parameter set as a statement of its own, which the server parses and plans again,
-    row after row, while this process waits (half an import's time). SQLite, and inserts that
+    """Write prepared rows, taken from `rows` as they are made. PostgreSQL takes them through
+    one COPY: its driver otherwise sends each parameter set as a statement of its own, which the
+    server parses and plans again, row after row, while this process waits (half an import's
+    time). The COPY streams: the server stores rows already sent while the next ones are sealed
+    and prepared here, rather than all of them once the last is ready. SQLite, and inserts that
     must leave conflicting rows alone, which COPY cannot, take one prepared INSERT sent with
     each chunk's parameter sets."""
     quote = connection.ops.quote_name
@@ -129,13 +131,12 @@ def _send(
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and not ignore_conflicts:
             with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-                for chunk in chunks:
-                    for row in chunk:
-                        copy.write_row(row)
+                for row in rows:
+                    copy.write_row(row)
             return
         placeholders = ", ".join(["%s"] * len(columns))
         sql = f"INSERT INTO {quote(table)} ({names}) VALUES ({placeholders})"  # noqa: S608
         if ignore_conflicts:
             sql += " ON CONFLICT DO NOTHING"
-        for chunk in chunks:
+        while chunk := list(islice(rows, CHUNK)):
             cursor.executemany(sql, chunk)

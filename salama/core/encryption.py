@@ -36,6 +36,7 @@ from salama.crypto import (
     KeyStore,
     KeyStoreError,
     Kind,
+    NothingToIndex,
     SQLiteKeyStore,
     blind_index,
     index_bits,
@@ -54,6 +55,9 @@ _store_lock = threading.Lock()
 def key_store() -> KeyStore:
     """The process's key store, opened on first use from the settings."""
     global _store
+    if _store is not None:
+        # Read on every sealed field: once open, the store is taken without the lock.
+        return _store
     with _store_lock:
         if _store is None:
             root_file = Path(settings.ROOT_KEY_FILE)
@@ -235,13 +239,13 @@ class EncryptedModel(models.Model):
     def blind_value(self, field: EncryptedField, value: Any) -> int | None:
         if field.is_empty(value) or not field.blind_kind:
             return None
-        normalised = normalise(str(value), field.blind_kind)  # type: ignore[arg-type]
-        if not normalised:
-            return None
         bits = index_bits(field.index_rows)
         field_name = f"{self._meta.label}.{field.name}"
         kind: Kind = field.blind_kind  # type: ignore[assignment]
-        return blind_index(key_store().index_key(str(self.organization_id)), field_name, str(value), kind, bits)
+        try:
+            return blind_index(key_store().index_key(str(self.organization_id)), field_name, str(value), kind, bits)
+        except NothingToIndex:
+            return None
 
     def _sealed_columns(self) -> list[str]:
         columns = []

@@ -31,7 +31,7 @@ Every failure to open a value raises `DecryptionError` (`KeyDestroyed` when its 
 shredded); nothing ever falls back to returning stored bytes.
 """
 
-from .blind import KINDS, Kind, blind_index, coincidences, field_index_key, index_bits, normalise
+from .blind import KINDS, Kind, NothingToIndex, blind_index, coincidences, field_index_key, index_bits, normalise
 from .envelope import Context, DecryptionError, Envelope, KeyLookup, pack, parse_envelope, seal, unseal
 from .keys import KeyFileError, create_root_key, generate_key, load_or_create_root_key, load_root_key, new_key_id
 from .keystore import (
@@ -54,6 +54,7 @@ __all__ = [
     "KeyStore",
     "KeyStoreError",
     "Kind",
+    "NothingToIndex",
     "RotationProgress",
     "SQLiteKeyStore",
     "blind_index",

@@ -40,6 +40,11 @@ KINDS: tuple[str, ...] = get_args(Kind)
 MAX_BITS = 63
 
 
+class NothingToIndex(ValueError):
+    """The value is empty once normalised: store no index (NULL) rather than one bucket for
+    every empty value."""
+
+
 def _without_marks(value: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", value) if not unicodedata.combining(c))
 
@@ -89,14 +94,13 @@ def field_index_key(index_key: bytes, field: str) -> bytes:
 def blind_index(index_key: bytes, field: str, value: str, kind: Kind, bits: int) -> int:
     """The blind index of `value` for `field`, keyed by the organisation's index key.
 
-    Raises ValueError when nothing is left to index after normalisation (store NULL instead:
-    an index of the empty string would put every empty value in one bucket).
+    Raises NothingToIndex (a ValueError) when nothing is left to index after normalisation.
     """
     if not 1 <= bits <= MAX_BITS:
         raise ValueError(f"bits must be between 1 and {MAX_BITS}")
     normal = normalise(value, kind)
     if not normal:
-        raise ValueError("nothing to index after normalisation")
+        raise NothingToIndex("nothing to index after normalisation")
     digest = hmac.digest(field_index_key(index_key, field), pack(field, normal), "sha256")
     return int.from_bytes(digest[:8], "big") >> (64 - bits)
 

@@ -89,21 +89,28 @@ class Context:
     _encoded: bytes = dataclasses.field(default=b"", init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("org_id", "pk"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, str | int | UUID) or str(value) == "":
-                raise ValueError(f"Context.{name} must be a non-empty string, an integer or a UUID")
+        # A context is made for every field sealed or opened: each id is turned into text once.
+        org_id, pk = _id_text("org_id", self.org_id), _id_text("pk", self.pk)
         for name in ("model", "field"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
                 raise ValueError(f"Context.{name} must be a non-empty string")
         if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 0:
             raise ValueError("Context.version must be a non-negative integer")
         # Fails here, at construction, rather than later inside unseal (e.g. lone surrogates).
-        encoded = pack("salama.context.v1", str(self.org_id), self.model, self.field, str(self.pk), str(self.version))
+        encoded = pack("salama.context.v1", org_id, self.model, self.field, pk, str(self.version))
         object.__setattr__(self, "_encoded", encoded)
 
     def encode(self) -> bytes:
         return self._encoded
+
+
+def _id_text(name: str, value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | UUID):
+        raise ValueError(f"Context.{name} must be a non-empty string, an integer or a UUID")
+    text = str(value)
+    if not text:
+        raise ValueError(f"Context.{name} must be a non-empty string, an integer or a UUID")
+    return text
 
 
 class Envelope(NamedTuple):

@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django_countries.fields import CountryField
 
 from salama.audit.actions import Target
 from salama.audit.actions import record as audit_record
@@ -202,6 +203,10 @@ def _reader(model: type[models.Model], name: str) -> Callable[[models.Model], An
     if isinstance(field, models.ForeignKey) and field.target_field.primary_key:
         attname = field.attname  # the related record's primary key, without fetching it
         return lambda record: None if getattr(record, attname) is None else str(getattr(record, attname))
+    if isinstance(field, CountryField) and not field.multiple and field.countries_str_attr == "code":
+        # The code as stored, which is what the Country object read would be recorded as:
+        # django-countries builds that object, with a lookup, on every read.
+        return lambda record: record.__dict__[name] if name in record.__dict__ else _jsonable(getattr(record, name))
     return lambda record: _jsonable(getattr(record, name))
 
 
