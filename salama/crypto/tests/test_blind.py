@@ -11,7 +11,16 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from salama.crypto import KINDS, blind_index, coincidences, field_index_key, generate_key, index_bits, normalise
+from salama.crypto import (
+    KINDS,
+    NothingToIndex,
+    blind_index,
+    coincidences,
+    field_index_key,
+    generate_key,
+    index_bits,
+    normalise,
+)
 
 ORG_A = generate_key()
 ORG_B = generate_key()
@@ -113,7 +122,7 @@ def test_widths_outside_1_to_63_bits_are_refused(bits):
 
 
 def test_nothing_left_to_index_is_refused():
-    with pytest.raises(ValueError, match="nothing to index"):
+    with pytest.raises(NothingToIndex, match="nothing to index"):
         blind_index(ORG_A, PHONE, "n/a", "phone", 16)
 
 

@@ -456,6 +456,29 @@ def test_need_to_know_follows_the_cases(cast, as_user):
     assert as_user(cast.a_coordinator).get(url("detail", cast, own.pk)).status_code == 200
 
 
+def test_a_country_is_recorded_by_its_code_on_creation_as_on_change(cast):
+    """Revision 1 reads the country as stored, later revisions through the field: both say CO."""
+    from salama.defenders.actions import do_create_defenders, do_update_defender
+    from salama.revisions.models import Revision
+
+    actor = cast.membership("a_coordinator")
+    placed, unplaced = do_create_defenders(
+        actor, [{"public_name": "Placed", "country": "CO"}, {"public_name": "Nowhere"}]
+    )
+    do_update_defender(actor, placed, country="KE")
+    changes = {r.number: r.public_changes.get("country") for r in Revision.objects.filter(target_id=str(placed.pk))}
+    assert changes == {1: {"old": None, "new": "CO"}, 2: {"old": "CO", "new": "KE"}}
+    assert "country" not in Revision.objects.get(target_id=str(unplaced.pk)).public_changes
+
+
+def test_a_contact_with_nothing_to_index_is_stored_without_an_index(cast):
+    from salama.defenders.actions import do_create_defenders
+
+    made = do_create_defenders(cast.membership("a_coordinator"), [{"public_name": "P", "phone": "n/a"}])
+    stored = Defender.objects.get(pk=made[0].pk)
+    assert stored.phone == "n/a" and stored.phone_bidx is None
+
+
 def test_creating_many_at_once_keeps_what_one_at_a_time_keeps(cast, sectors):
     """The batch path of imports: each defender sealed under its own key, found by exact search,
     with its sectors, revision 1 and its own entry in an audit chain that still verifies."""
