@@ -25,6 +25,22 @@ def test_new_encrypted_records_are_sealed_indexed_and_marked_saved(cast) -> None
         assert again.phone_bidx is not None and again.data_key_id == defender.data_key_id
 
 
+def test_automatic_timestamps_are_one_moment_and_countries_their_code(cast) -> None:
+    """As bulk_create stores them, but the rows of one insert share their `updated_at`."""
+    from django.utils import timezone
+
+    before = timezone.now()
+    made = create_many(
+        Defender,
+        [Defender(organization=cast.org_a, public_name=f"P{n}", country=("CO", "", "ke")[n]) for n in range(3)],
+    )
+    stored = list(Defender.objects.filter(pk__in=[d.pk for d in made]).order_by("public_name"))
+    assert [str(defender.country) for defender in stored] == ["CO", "", "KE"]
+    moments = {defender.updated_at for defender in stored}
+    assert len(moments) == 1 and moments.pop() >= before
+    assert [defender.updated_at for defender in made] == [stored[0].updated_at] * 3
+
+
 def test_an_automatic_primary_key_is_left_to_the_database(cast) -> None:
     rows = [SavedMapping(organization=cast.org_a, kind="defenders", name=f"m{n}", mapping={"a": "b"}) for n in range(2)]
     insert_rows(SavedMapping, rows)
