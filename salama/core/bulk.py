@@ -19,7 +19,8 @@ from typing import Any
 
 from django.db import connections, router
 from django.db.models import AutoField, Field, JSONField, Model
-from django_countries.fields import CountryField
+
+from salama.core.countries import stored_code
 
 # Parameter sets per executemany: bounds the memory of the prepared values, not the speed.
 CHUNK = 2_000
@@ -98,9 +99,9 @@ def _value_reader(field: Field[Any, Any], objects: Sequence[Model]) -> Callable[
             return moment
 
         return stamp
-    if isinstance(field, CountryField) and not field.multiple:
-        attname = field.attname
-        return lambda obj, add: obj.__dict__[attname] if attname in obj.__dict__ else field.pre_save(obj, add)
+    code = stored_code(field)
+    if code is not None:
+        return lambda obj, add: code(obj)
     return field.pre_save
 
 

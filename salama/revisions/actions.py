@@ -21,10 +21,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
-from django_countries.fields import CountryField
 
 from salama.audit.actions import Target
 from salama.audit.actions import record as audit_record
+from salama.core.countries import stored_code
 from salama.core.encryption import EncryptedField, EncryptedModel, create_many
 from salama.core.permissions import role_can
 from salama.orgs.models import Membership
@@ -203,10 +203,9 @@ def _reader(model: type[models.Model], name: str) -> Callable[[models.Model], An
     if isinstance(field, models.ForeignKey) and field.target_field.primary_key:
         attname = field.attname  # the related record's primary key, without fetching it
         return lambda record: None if getattr(record, attname) is None else str(getattr(record, attname))
-    if isinstance(field, CountryField) and not field.multiple and field.countries_str_attr == "code":
-        # The code as stored, which is what the Country object read would be recorded as:
-        # django-countries builds that object, with a lookup, on every read.
-        return lambda record: record.__dict__[name] if name in record.__dict__ else _jsonable(getattr(record, name))
+    code = stored_code(field)
+    if code is not None and getattr(field, "countries_str_attr", None) == "code":
+        return code  # what the Country read would be recorded as (_jsonable writes str(country))
     return lambda record: _jsonable(getattr(record, name))
 
 

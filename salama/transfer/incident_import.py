@@ -83,7 +83,7 @@ def _defenders(actor: Membership, results: list[RowResult]) -> dict[str, Defende
 def _incidents(actor: Membership, results: list[RowResult]) -> tuple[dict[str, Incident], set[str]]:
     """The incidents the file's external ids name that the actor may change, and every external
     id already taken in the organisation (unique there, whoever may see the incident)."""
-    ids = [result.external_id for result in results if result.external_id]
+    ids = [result.external_id for result in results]
     visible = _by(with_external_ids(incidents_for(actor), ids), "external_id")
     return visible, _incident_exists(actor.organization, ids)
 
