@@ -13,6 +13,7 @@ The first entry links to GENESIS. `format` names this recipe, so a later one can
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import UTC, datetime
@@ -39,7 +40,9 @@ HASHED_FIELDS = (
 )
 
 
+@functools.lru_cache(maxsize=64)
 def timestamp(value: datetime) -> str:
+    """Remembered: the entries of a batch share one moment."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

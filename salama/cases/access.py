@@ -24,6 +24,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from salama.accounts.models import User
+from salama.core.paging import KeySource, merged_keys
 from salama.core.permissions import LEADS, TEAM_ONLY_ROLES
 from salama.defenders.models import Consent
 from salama.orgs.models import Membership, Organization
@@ -113,7 +114,7 @@ def cases_for(membership: Membership, filters: CaseFilters | None = None) -> Que
     )
 
 
-def case_list_keys(membership: Membership, filters: CaseFilters) -> QuerySet[Any] | None:
+def case_list_keys(membership: Membership, filters: CaseFilters) -> KeySource | None:
     """The filtered list's keys in its order, read off the country list keys, when a country is
     the only filter, the order is the default one and the member sees every case of the
     organisation: one range of an index instead of looking up and sorting every case of that
@@ -123,7 +124,7 @@ def case_list_keys(membership: Membership, filters: CaseFilters) -> QuerySet[Any
     if replace(filters, country="") != CaseFilters():
         return None
     keys = CountryListKey.objects.filter(organization_id=membership.organization_id, country=filters.country)
-    return keys.order_by("-opened_on", "reference").values_list("case_id", flat=True)
+    return merged_keys([keys], "case_id", ("-opened_on", "reference"))
 
 
 def access_case(user: Any, org: Organization, case_id: Any) -> Case:

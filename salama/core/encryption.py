@@ -19,10 +19,12 @@ the key store apart from the main database.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +39,12 @@ from salama.crypto import (
     KeyStoreError,
     Kind,
     NothingToIndex,
+    SealingKey,
     SQLiteKeyStore,
     blind_index,
     index_bits,
     load_or_create_root_key,
     normalise,
-    seal,
     unseal,
 )
 
@@ -86,8 +88,14 @@ def reset_key_store() -> None:
         _store = None
 
 
-# Where create_many leaves a new record's data key while the record is inserted.
-MADE_KEY = "_made_data_key"
+# Where a record keeps its data key, ready to seal (crypto.SealingKey), while create_many
+# inserts it: its fields are all sealed under the one key.
+SEALER = "_sealing_key"
+# While create_many inserts a batch: (organisation id, its blind-index key), read once for the
+# batch rather than from the key store's cache for every indexed field of every row.
+_batch_index_key: ContextVar[tuple[str, bytes] | None] = ContextVar("batch_index_key", default=None)
+# Where a record keeps the maker of its fields' contexts (EncryptedModel._contexts).
+CONTEXTS = "_contexts_of_record"
 
 
 class Stored(str):
@@ -138,6 +146,11 @@ class EncryptedField(models.TextField):
     def empty(self) -> Any:
         return ""
 
+    @functools.cached_property
+    def blind_bits(self) -> int:
+        """The blind index's width, from the rows the field expects (crypto.blind.index_bits)."""
+        return index_bits(self.index_rows)
+
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         instance: EncryptedModel = model_instance  # type: ignore[assignment]
         value = getattr(instance, self.attname)
@@ -145,8 +158,7 @@ class EncryptedField(models.TextField):
             setattr(instance, f"{self.name}_bidx", instance.blind_value(self, value))
         if self.is_empty(value):
             return ""
-        key_id, key = instance.data_key()
-        return seal(key, key_id, self.to_bytes(value), instance.crypto_context(self.name))
+        return instance.sealing_key().seal(self.to_bytes(value), instance.crypto_context(self.name))
 
 
 class EncryptedTextField(EncryptedField):
@@ -224,13 +236,29 @@ class EncryptedModel(models.Model):
         return [f for f in self._meta.concrete_fields if isinstance(f, EncryptedField)]
 
     def crypto_context(self, field_name: str) -> Context:
-        return Context(str(self.organization_id), self._meta.label, field_name, str(self.pk), self.record_version)
+        return self._contexts()(field_name)
+
+    def _contexts(self) -> Callable[[str], Context]:
+        """Context.of_record for this record as it is now: made once for all the fields it
+        seals or opens, and again if its ids or its version change."""
+        org_id, pk, version = self.organization_id, self.id, self.record_version
+        known = self.__dict__.get(CONTEXTS)
+        if known is not None and known[0] is org_id and known[1] is pk and known[2] == version:
+            return known[3]
+        contexts = Context.of_record(str(org_id), self._meta.label, str(pk), version)
+        self.__dict__[CONTEXTS] = (org_id, pk, version, contexts)
+        return contexts
 
     def data_key(self) -> tuple[str, bytes]:
-        made = self.__dict__.get(MADE_KEY)
-        if made is not None and made[0] == self.data_key_id:
-            return made
         return self.data_key_id, key_store().data_key(str(self.organization_id), self.data_key_id)
+
+    def sealing_key(self) -> SealingKey:
+        """The data key, ready to seal: the one set up for a batch insert (create_many) if any."""
+        ready = self.__dict__.get(SEALER)
+        if ready is not None and ready.key_id == self.data_key_id:
+            return ready
+        key_id, key = self.data_key()
+        return SealingKey(key, key_id)
 
     def open_value(self, field_name: str, envelope: str) -> bytes:
         keys = {self.data_key_id: key_store().data_key(str(self.organization_id), self.data_key_id)}
@@ -239,11 +267,13 @@ class EncryptedModel(models.Model):
     def blind_value(self, field: EncryptedField, value: Any) -> int | None:
         if field.is_empty(value) or not field.blind_kind:
             return None
-        bits = index_bits(field.index_rows)
+        org_id = str(self.organization_id)
+        batch = _batch_index_key.get()
+        index_key = batch[1] if batch is not None and batch[0] == org_id else key_store().index_key(org_id)
         field_name = f"{self._meta.label}.{field.name}"
         kind: Kind = field.blind_kind  # type: ignore[assignment]
         try:
-            return blind_index(key_store().index_key(str(self.organization_id)), field_name, str(value), kind, bits)
+            return blind_index(index_key, field_name, str(value), kind, field.blind_bits)
         except NothingToIndex:
             return None
 
@@ -264,19 +294,23 @@ def create_many(model: type[EncryptedModel], records: Sequence[EncryptedModel]) 
     org_ids = {str(record.organization_id) for record in records}
     if len(org_ids) != 1:
         raise ValueError("create_many takes records of one organisation")
-    for record, (key_id, key) in zip(records, key_store().new_data_keys(org_ids.pop(), len(records)), strict=True):
+    org_id = org_ids.pop()
+    for record, (key_id, key) in zip(records, key_store().new_data_keys(org_id, len(records)), strict=True):
         if record.data_key_id or not record._state.adding:
             raise ValueError("create_many only inserts new records")
         record.data_key_id = key_id
         record.record_version = 1
         # Sealed with the key just made, without looking it up again: a large batch makes more
         # keys than the key store keeps unwrapped in memory.
-        record.__dict__[MADE_KEY] = (key_id, key)
+        record.__dict__[SEALER] = SealingKey(key, key_id)
+    indexed = any(field.blind_kind for field in records[0].encrypted_fields())
+    batch = _batch_index_key.set((org_id, key_store().index_key(org_id)) if indexed else None)
     try:
         insert_rows(model, records)
     finally:
+        _batch_index_key.reset(batch)
         for record in records:
-            record.__dict__.pop(MADE_KEY, None)
+            record.__dict__.pop(SEALER, None)
     return list(records)
 
 

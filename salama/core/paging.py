@@ -13,9 +13,10 @@ would build the subqueries' results three times.
 
 A list may also pass `keys`: its keys in its order from a table kept for that purpose (the
 violation and country list keys, kept by database triggers), when the filter would otherwise
-make the database look up and sort every matching row to find the first COUNT_CAP + 1. Such
-keys may repeat (an incident under two narrower violations of the term asked for) and repeat
-only next to each other, since the order ends with the key; each is kept once.
+make the database look up and sort every matching row to find the first COUNT_CAP + 1 (see
+`merged_keys`). Such keys may repeat (an incident under two narrower violations of the term
+asked for) and repeat only next to each other, since the order ends with the key; each is kept
+once.
 
 Counting stops at COUNT_CAP rows: an exact count of 700,000 matching incidents costs seconds and
 tells a person nothing that "more than 10,000" does not; what they need is a narrower filter.
@@ -24,14 +25,21 @@ Pages past the cap are not offered.
 
 from __future__ import annotations
 
+import functools
+import operator
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.paginator import Page, Paginator
+from django.db import connections
 from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
 from django.utils.functional import cached_property
 
 COUNT_CAP = 10_000
+
+KeySource = Callable[[int], list[str]]
+"""A list's first `limit` keys in its order, as text (see `merged_keys`)."""
 
 
 class KeysFirstPaginator(Paginator):
@@ -47,7 +55,7 @@ class KeysFirstPaginator(Paginator):
         *args: Any,
         count_in_order: bool = False,
         rows: QuerySet[Any] | None = None,
-        keys: QuerySet[Any] | None = None,
+        keys: KeySource | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -96,18 +104,41 @@ class KeysFirstPaginator(Paginator):
         return Page([rows[key] for key in keys if key in rows], number, self)
 
 
-def _first_keys(keys: QuerySet[Any], wanted: int) -> list[Any]:
+def _first_keys(keys: KeySource, wanted: int) -> list[str]:
     """The first `wanted` distinct keys. A repeat always follows its first appearance directly.
     Plain LIMIT queries, widened when repeats left too few: an iterator would open a server-side
     cursor on PostgreSQL, which outside a transaction materialises the whole result first."""
     limit = wanted + wanted // 4  # room for the usual repeats, so that one query is enough
-    texts = keys.values_list(_as_text(keys.query.values_select[0]), flat=True)
     while True:
-        found = list(texts[:limit])
+        found = keys(limit)
         distinct = [key for n, key in enumerate(found) if n == 0 or key != found[n - 1]]
         if len(distinct) >= wanted or len(found) < limit:
             return distinct[:wanted]
         limit *= 2
+
+
+def merged_keys(parts: Sequence[QuerySet[Any]], key: str, order: Sequence[str]) -> KeySource:
+    """The keys (the column `key`) of the rows of all `parts`, as one list in `order` (names,
+    "-" for descending), for `KeysFirstPaginator`.
+
+    Each part is meant to be one range of an index that holds `order`, such as the list keys of
+    one violation term: a roll-up to a broader term has one part per term. PostgreSQL reads the
+    first `limit` keys of each part in order and merges them as it goes (a Merge Append of index
+    scans), so it stops after `limit` rows; a single query over all the terms (an IN list)
+    would read and sort every matching row first. SQLite cannot order the members of a
+    compound query: there the parts are read as one query, which it sorts."""
+    columns = [name.lstrip("-") for name in order]
+
+    def first(limit: int) -> list[str]:
+        text = _as_text(key)
+        if len(parts) == 1 or not connections[parts[0].db].features.supports_slicing_ordering_in_compound:
+            together = functools.reduce(operator.or_, parts)
+            return list(together.order_by(*order).values_list(text, flat=True)[:limit])
+        ordered = [part.order_by(*order).values_list(text, *columns)[:limit] for part in parts]
+        merged = ordered[0].union(*ordered[1:], all=True).order_by(*order)[:limit]
+        return [row[0] for row in merged]
+
+    return first
 
 
 def _as_text(field: str) -> Cast:

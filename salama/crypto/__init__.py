@@ -32,7 +32,17 @@ shredded); nothing ever falls back to returning stored bytes.
 """
 
 from .blind import KINDS, Kind, NothingToIndex, blind_index, coincidences, field_index_key, index_bits, normalise
-from .envelope import Context, DecryptionError, Envelope, KeyLookup, pack, parse_envelope, seal, unseal
+from .envelope import (
+    Context,
+    DecryptionError,
+    Envelope,
+    KeyLookup,
+    SealingKey,
+    pack,
+    parse_envelope,
+    seal,
+    unseal,
+)
 from .keys import KeyFileError, create_root_key, generate_key, load_or_create_root_key, load_root_key, new_key_id
 from .keystore import (
     KeyDestroyed,
@@ -57,6 +67,7 @@ __all__ = [
     "NothingToIndex",
     "RotationProgress",
     "SQLiteKeyStore",
+    "SealingKey",
     "blind_index",
     "coincidences",
     "create_root_key",

@@ -104,6 +104,31 @@ class Context:
     def encode(self) -> bytes:
         return self._encoded
 
+    @classmethod
+    def of_record(
+        cls, org_id: str | int | UUID, model: str, pk: str | int | UUID, version: int
+    ) -> Callable[[str], Context]:
+        """The contexts of one record's fields, as a function of the field's name. The record's
+        ids and version are checked and encoded once, not once per field: a record seals all of
+        its fields at each save, and an import saves thousands of records."""
+        record = cls(org_id, model, "-", pk, version)  # checks everything but the field
+        org_text, tail = _id_text("org_id", org_id), pack(_id_text("pk", pk), str(version))
+        assign = object.__setattr__  # the class is frozen
+
+        def for_field(field: str) -> Context:
+            if not isinstance(field, str) or not field:
+                raise ValueError("Context.field must be a non-empty string")
+            context = object.__new__(cls)
+            assign(context, "org_id", record.org_id)
+            assign(context, "model", model)
+            assign(context, "field", field)
+            assign(context, "pk", record.pk)
+            assign(context, "version", version)
+            assign(context, "_encoded", _place(org_text, model, field) + tail)
+            return context
+
+        return for_field
+
 
 @functools.lru_cache(maxsize=4096)
 def _place(org_id: str, model: str, field: str) -> bytes:
@@ -136,15 +161,34 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+class SealingKey:
+    """A data key made ready to seal many values: a record's fields, a message's recipients.
+    Setting AES-GCM up for a key costs about four times the sealing of a short value, so it is
+    done once for all of them. The key itself is not kept as an attribute, nor shown."""
+
+    __slots__ = ("_aead", "key_id")
+
+    def __init__(self, key: bytes, key_id: str) -> None:
+        if len(key) != KEY_BYTES:
+            raise ValueError(f"key must be {KEY_BYTES} bytes")
+        if not KEY_ID_PATTERN.fullmatch(key_id):
+            raise ValueError("key id must be 16 lowercase hex characters")
+        self.key_id = key_id
+        self._aead = AESGCM(key)
+
+    def __repr__(self) -> str:
+        return f"SealingKey({self.key_id})"
+
+    def seal(self, plaintext: bytes, context: Context) -> str:
+        """Encrypt `plaintext` for the place named by `context`, under a fresh random nonce."""
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = self._aead.encrypt(nonce, plaintext, _associated_data(self.key_id, context))
+        return f"{VERSION}.{self.key_id}.{_b64(nonce + sealed)}"
+
+
 def seal(key: bytes, key_id: str, plaintext: bytes, context: Context) -> str:
     """Encrypt `plaintext` under `key` (32 bytes) for the place named by `context`."""
-    if len(key) != KEY_BYTES:
-        raise ValueError(f"key must be {KEY_BYTES} bytes")
-    if not KEY_ID_PATTERN.fullmatch(key_id):
-        raise ValueError("key id must be 16 lowercase hex characters")
-    nonce = os.urandom(NONCE_BYTES)
-    sealed = AESGCM(key).encrypt(nonce, plaintext, _associated_data(key_id, context))
-    return f"{VERSION}.{key_id}.{_b64(nonce + sealed)}"
+    return SealingKey(key, key_id).seal(plaintext, context)
 
 
 def parse_envelope(envelope: object) -> Envelope:

@@ -29,7 +29,7 @@ from django.utils import timezone
 from salama.core import jobs
 from salama.core.bulk import insert_values
 from salama.core.encryption import key_store
-from salama.crypto import Context, DecryptionError, field_index_key, pack, seal, unseal
+from salama.crypto import Context, DecryptionError, SealingKey, field_index_key, pack, unseal
 
 from . import channels
 from .channels import Channel, InvalidAddress, Item, Outcome, Result
@@ -127,6 +127,7 @@ def create_deliveries(
     message = version.message
     org_id = version.organization_id
     key_id, key = version.data_key()
+    sealer = SealingKey(key, key_id)  # set up once for every recipient's envelope
     keyers: dict[str, bytes] = {}
     offered = invalid = 0
     batch: list[NewDelivery] = []
@@ -142,7 +143,7 @@ def create_deliveries(
         hashed = address_key(keyers[recipient.channel], normal)
         idem = idempotency_key(message.pk, version.number, recipient.contact_ref or hashed, recipient.channel)
         sealed = {"a": recipient.address, "g": recipient.greeting, "x": recipient.extra}
-        envelope = seal(key, key_id, json.dumps(sealed).encode(), recipient_context(org_id, idem))
+        envelope = sealer.seal(json.dumps(sealed).encode(), recipient_context(org_id, idem))
         batch.append(NewDelivery(recipient.channel, recipient.language, envelope, recipient.contact_ref, hashed, idem))
         offered += 1
         # A small first batch, so that the first messages leave as soon as possible.

@@ -18,6 +18,7 @@ from django.http import Http404
 from salama.cases.access import access_case, access_shared_case, visible_cases
 from salama.cases.models import Case
 from salama.core.encryption import EncryptedField, with_presence
+from salama.core.paging import KeySource, merged_keys
 from salama.core.permissions import TEAM_ONLY_ROLES
 from salama.orgs.models import Membership, Organization
 from salama.sharing.models import INCIDENTS, SharingGrant
@@ -134,7 +135,7 @@ def incidents_for(membership: Membership, filters: IncidentFilters | None = None
     return _with_presence(queryset).select_related("case").order_by("-date_start", "-created_at", "-pk")
 
 
-def incident_list_keys(membership: Membership, filters: IncidentFilters) -> QuerySet[Any] | None:
+def incident_list_keys(membership: Membership, filters: IncidentFilters) -> KeySource | None:
     """The filtered list's keys in its order, read off the violation list keys, when a violation
     is the only filter and the member sees every incident of the organisation: one range of an
     index instead of looking up and sorting every incident with that violation. None otherwise,
@@ -143,10 +144,9 @@ def incident_list_keys(membership: Membership, filters: IncidentFilters) -> Quer
         return None
     if replace(filters, violation=None) != IncidentFilters():
         return None
-    keys = ViolationListKey.objects.filter(
-        organization_id=membership.organization_id, violation_id__in=_rolled_up(filters.violation)
-    )
-    return keys.order_by("-date_start", "-created_at", "-incident_id").values_list("incident_id", flat=True)
+    keys = ViolationListKey.objects.filter(organization_id=membership.organization_id)
+    parts = [keys.filter(violation_id=term_id) for term_id in _rolled_up(filters.violation)]
+    return merged_keys(parts, "incident_id", ("-date_start", "-created_at", "-incident_id"))
 
 
 def incidents_of_case(case: Case) -> QuerySet[Incident]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import uuid
 
 import pytest
 from django.core.management import call_command
@@ -201,3 +202,17 @@ def test_a_postgresql_dump_holds_no_plaintext(transactional_db):
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=True, timeout=120)  # noqa: S603
     assert "v1." in result.stdout  # the envelopes are there...
     assert CANARY not in result.stdout  # ...and nothing they hold
+
+
+def test_a_record_whose_ids_change_seals_and_indexes_for_its_new_place(cast):
+    """A record's ids are turned into text once for all its fields: giving it another id or
+    organisation must still seal and index it for where it now lives."""
+    defender = Defender(organization=cast.org_a, public_name="D. Moved", phone="+57 300 123 4567")
+    assert defender.crypto_context("phone").pk == str(defender.pk)
+    defender.pk = uuid.uuid4()
+    defender.organization = cast.org_b
+    defender.save()
+    assert defender.crypto_context("phone").pk == str(defender.pk)
+    assert defender.crypto_context("phone").org_id == str(cast.org_b.pk)
+    assert Defender.objects.get(pk=defender.pk).phone == "+57 300 123 4567"
+    assert blind_search(Defender.objects.all(), cast.org_b.pk, "phone", "+573001234567") == [defender]

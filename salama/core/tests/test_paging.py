@@ -84,12 +84,12 @@ def test_the_pager_keeps_the_filters_and_links_both_ways(db):
 
 
 def test_repeated_keys_are_kept_once_reading_further_as_needed(db):
-    from salama.core.paging import _first_keys
+    from salama.core.paging import _first_keys, merged_keys
     from salama.vocab.models import Vocabulary
 
     load_default_vocabularies()
     # Each vocabulary's key repeats once per term: far more repeats than the first read allows.
-    repeated = Term.objects.order_by("vocabulary_id", "pk").values_list("vocabulary_id", flat=True)
+    repeated = merged_keys([Term.objects.all()], "vocabulary_id", ("vocabulary_id", "pk"))
     every = [
         str(pk)
         for pk in Vocabulary.objects.filter(terms__isnull=False).distinct().order_by("pk").values_list("pk", flat=True)
@@ -97,3 +97,27 @@ def test_repeated_keys_are_kept_once_reading_further_as_needed(db):
     assert len(every) >= 4
     assert _first_keys(repeated, 3) == every[:3]
     assert _first_keys(repeated, 1000) == every
+
+
+def test_keys_merged_from_several_parts_are_the_keys_of_one_query_over_all_of_them(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from salama.core.paging import merged_keys
+    from salama.vocab.models import Vocabulary
+
+    load_default_vocabularies()
+    vocabularies = list(Vocabulary.objects.filter(terms__isnull=False).distinct().order_by("pk")[:3])
+    parts = [Term.objects.filter(vocabulary=vocabulary) for vocabulary in vocabularies]
+    order = ("-code", "pk")
+    together = Term.objects.filter(vocabulary__in=vocabularies).order_by(*order)
+    every = [str(pk) for pk in together.values_list("pk", flat=True)]
+    assert len(every) > 10
+    keys = merged_keys(parts, "pk", order)
+    for limit in (1, 7, len(every) - 1, len(every) + 5):
+        assert keys(limit) == every[:limit]
+    with CaptureQueriesContext(connection) as captured:
+        keys(5)
+    # PostgreSQL merges the parts read in order; SQLite, which cannot order them, sorts them all.
+    merged = "UNION ALL" in captured.captured_queries[0]["sql"]
+    assert merged == connection.features.supports_slicing_ordering_in_compound

@@ -10,7 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from salama.crypto import Context, DecryptionError, KeyDestroyed, generate_key, new_key_id, parse_envelope, seal, unseal
+from salama.crypto import (
+    Context,
+    DecryptionError,
+    KeyDestroyed,
+    SealingKey,
+    generate_key,
+    new_key_id,
+    parse_envelope,
+    seal,
+    unseal,
+)
 from salama.crypto.envelope import NONCE_BYTES, _b64
 
 from .strategies import contexts
@@ -235,3 +245,59 @@ def test_seal_takes_only_256_bit_keys(key):
 def test_seal_takes_only_well_formed_key_ids(key_id):
     with pytest.raises((ValueError, TypeError)):
         seal(KEY, key_id, b"x", HERE)
+
+
+@given(st.lists(st.tuples(st.binary(max_size=200), contexts), min_size=1, max_size=12))
+def test_a_sealing_key_seals_many_values_each_for_its_own_place(values):
+    sealer = SealingKey(KEY, KEY_ID)
+    envelopes = [sealer.seal(plaintext, context) for plaintext, context in values]
+    for envelope, (plaintext, context) in zip(envelopes, values, strict=True):
+        assert unseal(KEYS, envelope, context) == plaintext
+    # The key is set up once, but every value still takes a nonce of its own.
+    assert len({parse_envelope(envelope).nonce for envelope in envelopes}) == len(envelopes)
+
+
+def test_a_value_sealed_by_a_sealing_key_opens_only_where_it_was_sealed():
+    sealer = SealingKey(KEY, KEY_ID)
+    phone, email = dataclasses.replace(HERE, field="phone"), dataclasses.replace(HERE, field="email")
+    envelope = sealer.seal(b"+57 300 123 4567", phone)
+    assert unseal(KEYS, envelope, phone) == b"+57 300 123 4567"
+    with pytest.raises(DecryptionError):
+        unseal(KEYS, envelope, email)
+
+
+def test_a_sealing_key_shows_its_id_and_never_its_key():
+    sealer = SealingKey(KEY, KEY_ID)
+    assert KEY_ID in repr(sealer)
+    assert KEY.hex() not in repr(sealer) and str(KEY) not in repr(sealer)
+    assert not any(getattr(sealer, name, None) == KEY for name in dir(sealer))
+
+
+@pytest.mark.parametrize(("key", "key_id"), [(b"k" * 16, KEY_ID), (KEY, "ABCDEF0123456789"), (KEY, "0123")])
+def test_a_sealing_key_is_refused_for_a_bad_key_or_key_id(key, key_id):
+    with pytest.raises(ValueError):
+        SealingKey(key, key_id)
+
+
+@given(context=contexts)
+def test_the_contexts_of_a_record_are_the_contexts_of_its_fields(context):
+    of_record = Context.of_record(context.org_id, context.model, context.pk, context.version)
+    made = of_record(context.field)
+    assert made == context and made.encode() == context.encode()
+    envelope = seal(KEY, KEY_ID, b"x", made)
+    assert unseal(KEYS, envelope, context) == b"x"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"org_id": ""}, {"model": ""}, {"pk": None}, {"pk": True}, {"version": -1}, {"version": "1"}],
+)
+def test_a_record_with_invalid_ids_or_version_has_no_contexts(fields):
+    with pytest.raises(ValueError):
+        Context.of_record(**{"org_id": "o", "model": "m", "pk": 1, "version": 1, **fields})
+
+
+@pytest.mark.parametrize("field", ["", 3, None, "\ud800"])
+def test_an_invalid_field_name_has_no_context(field):
+    with pytest.raises(ValueError):
+        Context.of_record("o", "m", 1, 1)(field)
