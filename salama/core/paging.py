@@ -135,10 +135,26 @@ def merged_keys(parts: Sequence[QuerySet[Any]], key: str, order: Sequence[str]) 
             together = functools.reduce(operator.or_, parts)
             return list(together.order_by(*order).values_list(text, flat=True)[:limit])
         ordered = [part.order_by(*order).values_list(text, *columns)[:limit] for part in parts]
-        merged = ordered[0].union(*ordered[1:], all=True).order_by(*order)[:limit]
-        return [row[0] for row in merged]
+        return _first_column(ordered[0].union(*ordered[1:], all=True).order_by(*order)[:limit], order)
 
     return first
+
+
+def _first_column(merged: QuerySet[Any], order: Sequence[str]) -> list[str]:
+    """The first column of `merged`, whose other columns are `order`'s, read in that order.
+    The merge needs the ordering columns in its result, but only the keys come back to Python:
+    turning ten thousand dates, timestamps and UUIDs into objects took several times as long
+    as the merge itself."""
+    sql, params = merged.query.sql_with_params()
+    names = [f"o{n}" for n in range(len(order))]
+    sort = ", ".join(
+        f"{name}{' DESC' if field.startswith('-') else ''}" for name, field in zip(names, order, strict=True)
+    )
+    # Only generated names are interpolated; values stay parameters.
+    outer = f"SELECT list_key FROM ({sql}) AS merged (list_key, {', '.join(names)}) ORDER BY {sort}"  # noqa: S608
+    with connections[merged.db].cursor() as cursor:
+        cursor.execute(outer, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _as_text(field: str) -> Cast:
