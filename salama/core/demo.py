@@ -151,6 +151,9 @@ def load_demo_network() -> list[DemoLogin]:
     _demo_subscribers()
     _demo_alert()
     # Imported late: the demo network loads before any capability's demo data.
+    from salama.incidents.demo import load_demo_incidents
+
+    load_demo_incidents()
     from salama.risk.demo import load_demo_risk
 
     load_demo_risk()

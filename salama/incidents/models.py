@@ -85,6 +85,14 @@ class Incident(EncryptedModel):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def date_format(self) -> str:
+        """How its dates are shown: no more precise than they are known ("October 2026", not
+        "Oct. 1, 2026", for a date whose month alone is known)."""
+        return {self.Precision.MONTH: "YEAR_MONTH_FORMAT", self.Precision.YEAR: "Y"}.get(
+            self.Precision(self.date_precision), "DATE_FORMAT"
+        )
+
 
 class Victim(EncryptedModel):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="victims")
