@@ -22,10 +22,10 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from salama.core.bulk import insert_rows
+from salama.core.bulk import JSONText, insert_values
 
 from .catalog import ACTIONS
-from .chain import FORMAT, GENESIS, compute_hash, timestamp
+from .chain import FORMAT, GENESIS, BatchHasher, compute_hash, encode, timestamp
 from .context import CHANNELS, current_channel
 from .models import AuditEntry
 
@@ -126,8 +126,7 @@ def record(
     channel: str | None = None,
 ) -> AuditEntry:
     """Append one entry. `channel` defaults to the one in effect (see salama.audit.context)."""
-    entry = _entry(action, actor, organization, target, _reduce(changes, _loggable(loggable)), channel)
-    return _append([entry])[0]
+    return _append(_entry(action, actor, organization, target, _reduce(changes, _loggable(loggable)), channel))
 
 
 def record_many(
@@ -138,17 +137,63 @@ def record_many(
     organization: Organization | None = None,
     loggable: Iterable[str] = (),
     channel: str | None = None,
-) -> list[AuditEntry]:
+) -> int:
     """One entry per (target, changes), the same action by the same actor: what a batch (an
-    import) writes, chained exactly as entries written one by one, in a single insert."""
+    import) writes, chained exactly as entries written one by one, in a single insert. Returns
+    how many were written.
+
+    The entries are written as rows of values, not built as model instances, and each one's
+    changes are encoded once, for its hash and for its column (chain.BatchHasher)."""
     allowed = _loggable(loggable)
+    # One moment for the batch, as for its one transaction.
+    shared = _shared(action, actor, organization, channel, timezone.now())
+    varying = []
+    for target, changes in items:
+        target_type, target_id = _target(target)
+        varying.append((target_type, target_id, encode(_reduce(changes, allowed))))
+    if not varying:
+        return 0
+    with transaction.atomic():
+        _serialise_writers()
+        sequence, prev_hash = _head()
+        entry_hash = BatchHasher(**shared)
+        rows = []
+        for target_type, target_id, changes_json in varying:
+            sequence += 1
+            link = prev_hash
+            prev_hash = entry_hash(sequence, target_type, target_id, changes_json, link)
+            rows.append((sequence, target_type, target_id, JSONText(changes_json), link, prev_hash))
+        # The model's manager refuses bulk writes so that nothing else can skip the chain;
+        # this is the chain's own writer, and these are inserts of chained entries.
+        constants = {**shared, "actor_id": shared["actor_pk"], "organization_id": shared["organization_pk"]}
+        columns = ("sequence", "target_type", "target_id", "changes", "prev_hash", "entry_hash")
+        insert_values(AuditEntry, columns, rows, **constants)
+    return len(rows)
+
+
+def _shared(
+    action: str, actor: User | None, organization: Organization | None, channel: str | None, occurred_at: datetime
+) -> dict[str, Any]:
+    """The hashed fields of an entry but its place in the chain, its target and its changes."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}: add it to salama.audit.catalog.ACTIONS")
     channel = channel or current_channel()
-    now = timezone.now()  # one moment for the batch, as for its one transaction
-    entries = [
-        _entry(action, actor, organization, target, _reduce(changes, allowed), channel, now)
-        for target, changes in items
-    ]
-    return _append(entries)
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown audit channel {channel!r}")
+    return {
+        "format": FORMAT,
+        "occurred_at": occurred_at,
+        "actor_pk": actor.pk if actor is not None else None,
+        "actor_label": actor.email if actor is not None else "",
+        "organization_pk": organization.pk if organization is not None else None,
+        "action": action,
+        "channel": channel,
+    }
+
+
+def _target(target: Target | None) -> tuple[str, str]:
+    target_type, target_id = target if target is not None else ("", "")
+    return str(target_type), _plain(str(target_id if target_id is not None else ""))
 
 
 def _entry(
@@ -158,56 +203,34 @@ def _entry(
     target: Target | None,
     reduced: dict[str, Any],
     channel: str | None,
-    occurred_at: datetime | None = None,
 ) -> AuditEntry:
-    if action not in ACTIONS:
-        raise ValueError(f"unknown audit action {action!r}: add it to salama.audit.catalog.ACTIONS")
-    channel = channel or current_channel()
-    if channel not in CHANNELS:
-        raise ValueError(f"unknown audit channel {channel!r}")
-    target_type, target_id = target if target is not None else ("", "")
-    actor_pk = actor.pk if actor is not None else None
-    organization_pk = organization.pk if organization is not None else None
+    shared = _shared(action, actor, organization, channel, timezone.now())
+    target_type, target_id = _target(target)
     return AuditEntry(
-        format=FORMAT,
-        occurred_at=occurred_at or timezone.now(),
-        # By id: setting a related object checks it, and an import makes thousands of these.
-        actor_id=actor_pk,
-        actor_pk=actor_pk,
-        actor_label=actor.email if actor is not None else "",
-        organization_id=organization_pk,
-        organization_pk=organization_pk,
-        action=action,
-        target_type=str(target_type),
-        target_id=_plain(str(target_id if target_id is not None else "")),
+        **shared,
+        actor_id=shared["actor_pk"],
+        organization_id=shared["organization_pk"],
+        target_type=target_type,
+        target_id=target_id,
         changes=reduced,
-        channel=channel,
     )
 
 
-def _append(entries: list[AuditEntry]) -> list[AuditEntry]:
-    """Number and chain the entries after the last one, then insert them."""
-    if not entries:
-        return entries
+def _head() -> tuple[int, str]:
+    """The last entry's number and hash; read once the writers are serialised."""
+    last = AuditEntry.objects.order_by("-sequence").values_list("sequence", "entry_hash").first()
+    return (last[0], last[1]) if last else (0, GENESIS)
+
+
+def _append(entry: AuditEntry) -> AuditEntry:
+    """Number and chain the entry after the last one, then insert it."""
     with transaction.atomic():
         _serialise_writers()
-        last = AuditEntry.objects.order_by("-sequence").values_list("sequence", "entry_hash").first()
-        sequence, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
-        for entry in entries:
-            sequence += 1
-            entry.sequence, entry.prev_hash = sequence, prev_hash
-            entry.entry_hash = prev_hash = compute_hash(entry)
-        if len(entries) == 1:
-            entries[0].save()
-        else:
-            # The model's manager refuses bulk writes so that nothing else can skip the chain;
-            # this is the chain's own writer, and these are inserts of chained entries.
-            insert_rows(AuditEntry, entries)
-            numbers = (entries[0].sequence, entries[-1].sequence)
-            ids = dict(AuditEntry.objects.filter(sequence__range=numbers).values_list("sequence", "id"))
-            for entry in entries:
-                entry.pk = ids[entry.sequence]
-    return entries
+        entry.sequence, entry.prev_hash = _head()
+        entry.sequence += 1
+        entry.entry_hash = compute_hash(entry)
+        entry.save()
+    return entry
 
 
 def record_fields(action: str, actor: Any, target: Target, fields: Iterable[str]) -> list[str]:

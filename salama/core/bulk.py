@@ -14,11 +14,13 @@ As with bulk_create, no signal is sent and `save()` is not called: callers are t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from itertools import islice
 from typing import Any
 
 from django.db import connections, router
 from django.db.models import AutoField, Field, JSONField, Model
+from django.utils import timezone
 
 from salama.core.countries import stored_code
 
@@ -27,15 +29,23 @@ CHUNK = 2_000
 _NOT_YET = object()
 
 
+class JSONText(str):
+    """A JSON document already encoded, for a JSON column: written as it is, not encoded again
+    (the audit writer encodes an entry's changes once, for its hash and for its column). Both
+    databases read a JSON column's text as the document."""
+
+
 def preparer(field: Field[Any, Any], connection: Any) -> Callable[[Any], Any]:
     """`field.get_db_prep_save`, done once for each distinct value: a batch's organisation,
     author, kind, country or timestamp repeats on every row, and Django's conversion of a value
     costs more than looking it up. Keyed on the value's class as well, since True == 1 and
     1 == 1.0 would otherwise share an entry. Values that cannot be keys (lists, mappings), JSON
     documents (whose True and 1 differ) and primary keys (which never repeat) are converted
-    each time."""
+    each time; a JSONText is taken as it is."""
     convert = field.get_db_prep_save
-    if field.primary_key or isinstance(field, JSONField):
+    if isinstance(field, JSONField):
+        return lambda value: str(value) if isinstance(value, JSONText) else convert(value, connection)
+    if field.primary_key:
         return lambda value: convert(value, connection)
     done: dict[tuple[type, Any], Any] = {}
 
@@ -114,15 +124,17 @@ def insert_values(
     **constants: Any,
 ) -> None:
     """INSERT `rows` (values of the `varying` columns, by attname) with every other column set
-    to the given constant or the field's default, without building model instances: for writers
-    of thousands of plain rows (a tick's emergencies, an alert's deliveries). Each distinct value
-    is converted for the database once (`preparer`). `ignore_conflicts` leaves rows already
+    to the given constant, the field's default or, for an automatic timestamp, the moment of
+    the statement, without building model instances: for writers of thousands of plain rows (a
+    tick's emergencies, an alert's deliveries, an import's records). Each distinct value is
+    converted for the database once (`preparer`). `ignore_conflicts` leaves rows already
     there alone (`ON CONFLICT DO NOTHING`, which SQLite and PostgreSQL both read)."""
     connection = connections[router.db_for_write(model)]
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, AutoField)]
     by_name = {f.attname: f for f in fields}
     fixed = [f for f in fields if f.attname not in varying]
-    fixed_values = [f.get_db_prep_save(constants.get(f.attname, f.get_default()), connection) for f in fixed]
+    now = timezone.now()  # automatic timestamps: one moment for the statement, as in insert_rows
+    fixed_values = [f.get_db_prep_save(constants.get(f.attname, _default(f, now)), connection) for f in fixed]
 
     def prepared() -> Iterator[list[Any]]:
         for start in range(0, len(rows), CHUNK):
@@ -133,6 +145,12 @@ def insert_values(
 
     columns = [by_name[name].column for name in varying] + [f.column for f in fixed]
     _send(connection, model._meta.db_table, columns, prepared(), ignore_conflicts=ignore_conflicts)
+
+
+def _default(field: Field[Any, Any], now: datetime) -> Any:
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return now
+    return field.get_default()
 
 
 def _send(

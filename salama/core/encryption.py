@@ -31,7 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 
-from salama.core.bulk import insert_rows
+from salama.core.bulk import insert_rows, insert_values
 from salama.crypto import (
     Context,
     DecryptionError,
@@ -158,7 +158,11 @@ class EncryptedField(models.TextField):
             setattr(instance, f"{self.name}_bidx", instance.blind_value(self, value))
         if self.is_empty(value):
             return ""
-        return instance.sealing_key().seal(self.to_bytes(value), instance.crypto_context(self.name))
+        return self.seal(value, instance.sealing_key(), instance.crypto_context(self.name))
+
+    def seal(self, value: Any, key: SealingKey, context: Context) -> str:
+        """What the column holds for `value`: its envelope, or "" for an empty value."""
+        return "" if self.is_empty(value) else key.seal(self.to_bytes(value), context)
 
 
 class EncryptedTextField(EncryptedField):
@@ -270,12 +274,7 @@ class EncryptedModel(models.Model):
         org_id = str(self.organization_id)
         batch = _batch_index_key.get()
         index_key = batch[1] if batch is not None and batch[0] == org_id else key_store().index_key(org_id)
-        field_name = f"{self._meta.label}.{field.name}"
-        kind: Kind = field.blind_kind  # type: ignore[assignment]
-        try:
-            return blind_index(index_key, field_name, str(value), kind, field.blind_bits)
-        except NothingToIndex:
-            return None
+        return _blind_value(index_key, self._meta.label, field, value)
 
     def _sealed_columns(self) -> list[str]:
         columns = []
@@ -312,6 +311,56 @@ def create_many(model: type[EncryptedModel], records: Sequence[EncryptedModel]) 
         for record in records:
             record.__dict__.pop(SEALER, None)
     return list(records)
+
+
+def _blind_value(index_key: bytes, model_label: str, field: EncryptedField, value: Any) -> int | None:
+    if field.is_empty(value) or not field.blind_kind:
+        return None
+    kind: Kind = field.blind_kind  # type: ignore[assignment]
+    try:
+        return blind_index(index_key, f"{model_label}.{field.name}", str(value), kind, field.blind_bits)
+    except NothingToIndex:
+        return None
+
+
+def create_many_values(
+    model: type[EncryptedModel],
+    organization_id: Any,
+    varying: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
+    **constants: Any,
+) -> list[uuid.UUID]:
+    """`create_many` for new records given as rows of values (of the `varying` columns, by
+    attname), every other column being the given constant or the field's default: for writers
+    of thousands of records that no caller reads back as objects (an import's revisions). Each
+    record gets its id, its own data key and version 1, and its encrypted fields are sealed and
+    indexed as a save would (EncryptedField.seal, the same contexts), without building model
+    instances. Returns the new records' ids, in order."""
+    if not rows:
+        return []
+    org_id, label = str(organization_id), model._meta.label
+    encrypted = {field.attname: field for field in model._meta.concrete_fields if isinstance(field, EncryptedField)}
+    for name, field in encrypted.items():
+        if name not in varying:
+            if not field.is_empty(constants.get(name, field.get_default())):
+                raise ValueError(f"{name} is sealed record by record: give it among the varying columns")
+            constants[name] = ""  # what an empty encrypted field holds (EncryptedField.seal)
+    sealed = [(position, encrypted[name]) for position, name in enumerate(varying) if name in encrypted]
+    indexed = [(position, field) for position, field in sealed if field.blind_kind]
+    index_key = key_store().index_key(org_id) if indexed else b""
+    ids, prepared = [], []
+    for row, (key_id, key) in zip(rows, key_store().new_data_keys(org_id, len(rows)), strict=True):
+        pk = uuid.uuid4()
+        contexts, sealer = Context.of_record(org_id, label, str(pk), 1), SealingKey(key, key_id)
+        values = list(row)
+        for position, field in sealed:
+            values[position] = field.seal(row[position], sealer, contexts(field.name))
+        indexes = [_blind_value(index_key, label, field, row[position]) for position, field in indexed]
+        ids.append(pk)
+        prepared.append((pk, key_id, 1, *values, *indexes))
+    columns = ("id", "data_key_id", "record_version", *varying, *(f"{field.name}_bidx" for _position, field in indexed))
+    insert_values(model, columns, prepared, organization_id=organization_id, **constants)
+    return ids
 
 
 def shred_data_key(sender: type[models.Model], instance: EncryptedModel, **kwargs: Any) -> None:

@@ -12,7 +12,7 @@ revision's `sealed_changes`, sealed with the revision's own data key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -24,8 +24,7 @@ from django.utils import timezone
 
 from salama.audit.actions import Target
 from salama.audit.actions import record as audit_record
-from salama.core.countries import stored_code
-from salama.core.encryption import EncryptedField, EncryptedModel, create_many
+from salama.core.encryption import EncryptedField, EncryptedModel, create_many_values
 from salama.core.permissions import role_can
 from salama.orgs.models import Membership
 
@@ -117,18 +116,15 @@ def _revision(
     names: list[str],
     changes: tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]],
     comment: str = "",
-    content_type: ContentType | None = None,
-    created_at: datetime | None = None,
 ) -> Revision:
     public, sealed = changes
     revision = Revision(
         organization_id=record.organization_id,
-        # By id: setting a related object checks it, and an import makes thousands of these.
-        target_type_id=(content_type or ContentType.objects.get_for_model(type(record))).pk,
+        target_type=ContentType.objects.get_for_model(type(record)),
         target_id=str(record.pk),
         number=number,
         author_id=actor.user_id,
-        created_at=created_at or timezone.now(),
+        created_at=timezone.now(),
         comment=comment.strip(),
         fields=[name for name in names if name in public or name in sealed],
         public_changes=public,
@@ -166,47 +162,37 @@ def record_revision(
 
 @transaction.atomic
 def record_creations(
-    actor: Membership, records: Sequence[EncryptedModel], related: Sequence[Mapping[str, Any]]
-) -> list[Revision]:
-    """Revision 1 of each of many records just inserted together (an import), written at once.
-    `related[i]` gives record i's many-to-many values as `snapshot` would record them (codes),
-    since reading them back would cost a query per record."""
-    if not records:
-        return []
-    model = type(records[0])
+    actor: Membership, model: type[EncryptedModel], created: Sequence[tuple[Any, Mapping[str, Any]]]
+) -> int:
+    """Revision 1 of each of many records of the actor's organisation just inserted together
+    (an import), written at once, as rows of values (create_many_values). `created` holds each
+    record's id and the values it was created with, every tracked field included (many-to-many
+    ones as the codes `snapshot` records). Returns how many revisions were written."""
     names = tracked_fields(model)
-    content_type = ContentType.objects.get_for_model(model)
-    # What `snapshot` and `_split_changes` would do for each record, with each field's kind
-    # looked up once for the batch rather than once per record.
-    readers = [(name, _reader(model, name), is_sealed(model, name)) for name in names]
-    # Written together, in one transaction: one moment for all of them.
-    now = timezone.now()
-    revisions = []
-    for record, values in zip(records, related, strict=True):
+    sealed_names = {name for name in names if is_sealed(model, name)}
+    rows = []
+    for pk, values in created:
         public: dict[str, dict[str, Any]] = {}
         sealed: dict[str, dict[str, Any]] = {}
-        for name, read, is_sealed_field in readers:
-            new = values[name] if name in values else read(record)
+        for name in names:
+            new = _jsonable(values[name])
             if not _empty(new):
-                (sealed if is_sealed_field else public)[name] = {"old": None, "new": new}
+                (sealed if name in sealed_names else public)[name] = {"old": None, "new": new}
         if public or sealed:
-            changes = (public, sealed)
-            revisions.append(_revision(actor, record, 1, names, changes, content_type=content_type, created_at=now))
-    return create_many(Revision, revisions)  # type: ignore[return-value]
-
-
-def _reader(model: type[models.Model], name: str) -> Callable[[models.Model], Any]:
-    """How `_value` reads one field of a record, decided once for every record of a model."""
-    field = model._meta.get_field(name)
-    if derived(model, name) is not None or isinstance(field, models.ManyToManyField):
-        return lambda record: _value(record, name)
-    if isinstance(field, models.ForeignKey) and field.target_field.primary_key:
-        attname = field.attname  # the related record's primary key, without fetching it
-        return lambda record: None if getattr(record, attname) is None else str(getattr(record, attname))
-    code = stored_code(field)
-    if code is not None and getattr(field, "countries_str_attr", None) == "code":
-        return code  # what the Country read would be recorded as (_jsonable writes str(country))
-    return lambda record: _jsonable(getattr(record, name))
+            changed = [name for name in names if name in public or name in sealed]
+            rows.append((str(pk), changed, public, sealed))
+    create_many_values(
+        Revision,
+        actor.organization_id,
+        ("target_id", "fields", "public_changes", "sealed_changes"),
+        rows,
+        target_type_id=ContentType.objects.get_for_model(model).pk,
+        number=1,
+        author_id=actor.user_id,
+        # Written together, in one transaction: one moment for all of them.
+        created_at=timezone.now(),
+    )
+    return len(rows)
 
 
 @transaction.atomic

@@ -96,20 +96,91 @@ def test_a_batch_continues_the_chain_like_entries_written_one_by_one(chain):
     from salama.audit.actions import record_many
 
     org = chain[0].organization
-    batch = record_many(
+    written = record_many(
         "organization.updated",
         [(("organization", n), {"name": ("old", f"batch {n}"), "notes": ("x", "y")}) for n in range(3)],
+        actor=chain[0].actor,
         organization=org,
         loggable=["name"],
     )
+    assert written == 3
+    batch = list(AuditEntry.objects.filter(sequence__gt=ENTRIES).order_by("sequence"))
     assert [entry.sequence for entry in batch] == [ENTRIES + 1, ENTRIES + 2, ENTRIES + 3]
     assert batch[0].prev_hash == chain[-1].entry_hash and batch[2].prev_hash == batch[1].entry_hash
-    stored = AuditEntry.objects.get(sequence=ENTRIES + 2)
-    assert stored.changes == {"name": {"old": "old", "new": "batch 1"}, "notes": {}}
-    assert stored.entry_hash == compute_hash(stored)
+    assert all(entry.entry_hash == compute_hash(entry) for entry in batch)
+    assert batch[1].changes == {"name": {"old": "old", "new": "batch 1"}, "notes": {}}
+    assert [(e.target_type, e.target_id, e.actor_id, e.organization_pk) for e in batch] == [
+        ("organization", str(n), chain[0].actor_id, org.pk) for n in range(3)
+    ]
+    assert len({entry.occurred_at for entry in batch}) == 1
     record("organization.updated", organization=org, target=("organization", org.pk))
     result = verify_chain()
     assert result.ok and result.count == ENTRIES + 4
+
+
+def test_an_empty_batch_writes_nothing(chain):
+    from salama.audit.actions import record_many
+
+    assert record_many("organization.updated", [], organization=chain[0].organization) == 0
+    assert AuditEntry.objects.count() == ENTRIES
+
+
+def test_a_batch_of_an_unknown_action_or_channel_is_refused(chain):
+    from salama.audit.actions import record_many
+
+    with pytest.raises(ValueError):
+        record_many("no.such.action", [(("organization", 1), None)])
+    with pytest.raises(ValueError):
+        record_many("organization.updated", [(("organization", 1), None)], channel="pigeon")
+    assert AuditEntry.objects.count() == ENTRIES
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "keeper@example.org",
+        'quote"back\\slash ñandú 日本',
+        # Looks like the text the batch hasher cuts out: it must fall back to encoding each whole.
+        "\x00target_id\x00",
+        "\\u0000sequence\\u0000",
+    ],
+)
+def test_a_batch_hashes_each_entry_as_compute_hash_does(label):
+    from salama.audit.chain import FORMAT, BatchHasher, encode
+
+    moment = datetime(2026, 11, 27, 3, 4, 5, 678901, tzinfo=UTC)
+    shared = {
+        "format": FORMAT,
+        "occurred_at": moment,
+        "actor_pk": 7,
+        "actor_label": label,
+        "organization_pk": None,
+        "action": "defender.created",
+        "channel": "worker",
+    }
+    hasher = BatchHasher(**shared)
+    varying = [
+        (1, "defender", "a1b2", {"public_name": {"old": None, "new": label}, "phone": {}}, GENESIS),
+        (99, label, "", {}, "f" * 64),
+        (10**12, "", '\u2028\x01"', {"z": {"new": [1, True, None, "é"]}, "a": {}}, "0" * 63 + "1"),
+    ]
+    for sequence, target_type, target_id, changes, prev_hash in varying:
+        entry = AuditEntry(
+            **shared,
+            sequence=sequence,
+            target_type=target_type,
+            target_id=target_id,
+            changes=changes,
+            prev_hash=prev_hash,
+        )
+        assert hasher(sequence, target_type, target_id, encode(changes), prev_hash) == compute_hash(entry)
+
+
+def test_a_batch_shares_exactly_the_fields_that_do_not_vary():
+    from salama.audit.chain import FORMAT, BatchHasher
+
+    with pytest.raises(ValueError):
+        BatchHasher(format=FORMAT, occurred_at=datetime(2026, 1, 1, tzinfo=UTC))
 
 
 def test_values_are_kept_only_for_loggable_fields(chain):

@@ -1,8 +1,10 @@
-"""insert_rows writes what bulk_create writes, in one prepared statement."""
+"""insert_rows writes what bulk_create writes, in one prepared statement; insert_values and
+create_many_values write rows given as values."""
 
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from salama.core.bulk import insert_rows
 from salama.core.encryption import create_many
@@ -85,3 +87,64 @@ def test_equal_values_of_different_kinds_are_converted_apart() -> None:
     prepare = preparer(models.CharField(max_length=10), connection)
     # 1 == True, but a text column stores them as "1" and "True".
     assert [prepare(1), prepare(True), prepare(1)] == ["1", "True", "1"]
+
+
+def test_records_given_as_values_are_sealed_indexed_and_opened_like_saved_ones(cast) -> None:
+    """create_many_values seals in the same places as a save: the model opens each value, and a
+    blind index finds it, so the rows cannot be told from records created one by one."""
+    from salama.core.encryption import blind_search, create_many_values
+
+    org = cast.org_a
+    before = timezone.now()
+    ids = create_many_values(
+        Defender,
+        org.pk,
+        ("public_name", "phone", "aliases", "legal_name"),
+        [(f"V{n}", f"+57 300 {n:07d}", [f"alias {n}"], "" if n else "Ana María") for n in range(3)],
+        created_by_id=cast.a_admin.pk,
+        created_at=before,
+    )
+    stored = {defender.pk: defender for defender in Defender.objects.filter(pk__in=ids)}
+    assert list(stored) and set(stored) == set(ids)
+    for n, pk in enumerate(ids):
+        defender = stored[pk]
+        assert (defender.public_name, defender.phone, defender.aliases) == (f"V{n}", f"+57 300 {n:07d}", [f"alias {n}"])
+        assert defender.record_version == 1 and defender.created_by_id == cast.a_admin.pk
+        assert defender.updated_at >= before and defender.gender == Defender.Gender.UNKNOWN
+    assert len({defender.data_key_id for defender in stored.values()}) == 3
+    assert stored[ids[0]].legal_name == "Ana María" and stored[ids[1]].legal_name == ""
+    assert stored[ids[1]].legal_name_bidx is None and stored[ids[1]].phone_bidx is not None
+    found = blind_search(Defender.objects.all(), org.pk, "phone", "+57 (300) 000-0002")
+    assert [defender.pk for defender in found] == [ids[2]]
+    raw = Defender.objects.filter(pk=ids[0]).values_list("phone", flat=True).get()
+    assert raw.startswith("v1.") and "300" not in raw
+    # Saved again, a record made from values moves on to version 2 like any other.
+    defender = stored[ids[0]]
+    defender.phone = "+57 311 0000000"
+    defender.save()
+    assert Defender.objects.get(pk=ids[0]).phone == "+57 311 0000000"
+
+
+def test_an_encrypted_constant_is_refused_since_each_record_seals_its_own(cast) -> None:
+    from salama.core.encryption import create_many_values
+
+    with pytest.raises(ValueError):
+        create_many_values(Defender, cast.org_a.pk, ("public_name",), [("P",)], private_notes="shared secret")
+    assert not Defender.objects.filter(public_name="P").exists()
+
+
+def test_an_encoded_json_document_is_stored_as_it_is(cast) -> None:
+    from salama.core.bulk import JSONText, insert_values
+
+    insert_values(
+        SavedMapping,
+        ("name", "mapping"),
+        [("encoded", JSONText('{"b":[1,true,null],"a":"ñ"}')), ("plain", {"a": "x"})],
+        organization_id=cast.org_a.pk,
+        kind="defenders",
+    )
+    stored = dict(SavedMapping.objects.values_list("name", "mapping"))
+    assert stored == {"encoded": {"b": [1, True, None], "a": "ñ"}, "plain": {"a": "x"}}
+    assert SavedMapping.objects.filter(mapping__b__1=True).count() == 1
+    # An automatic timestamp left out is the statement's moment, not NULL.
+    assert len(set(SavedMapping.objects.values_list("updated_at", flat=True))) == 1

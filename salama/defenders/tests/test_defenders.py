@@ -462,20 +462,27 @@ def test_a_country_is_recorded_by_its_code_on_creation_as_on_change(cast):
     from salama.revisions.models import Revision
 
     actor = cast.membership("a_coordinator")
-    placed, unplaced = do_create_defenders(
-        actor, [{"public_name": "Placed", "country": "CO"}, {"public_name": "Nowhere"}]
-    )
+    ids = do_create_defenders(actor, [{"public_name": "Placed", "country": "CO"}, {"public_name": "Nowhere"}])
+    placed, unplaced = (Defender.objects.get(pk=pk) for pk in ids)
     do_update_defender(actor, placed, country="KE")
     changes = {r.number: r.public_changes.get("country") for r in Revision.objects.filter(target_id=str(placed.pk))}
     assert changes == {1: {"old": None, "new": "CO"}, 2: {"old": "CO", "new": "KE"}}
     assert "country" not in Revision.objects.get(target_id=str(unplaced.pk)).public_changes
 
 
+def test_a_field_defenders_do_not_have_is_refused_and_nothing_written(cast):
+    from salama.defenders.actions import do_create_defenders
+
+    with pytest.raises(TypeError):
+        do_create_defenders(cast.membership("a_coordinator"), [{"public_name": "P"}, {"public_name": "Q", "nmae": "x"}])
+    assert not Defender.objects.filter(public_name__in=["P", "Q"]).exists()
+
+
 def test_a_contact_with_nothing_to_index_is_stored_without_an_index(cast):
     from salama.defenders.actions import do_create_defenders
 
     made = do_create_defenders(cast.membership("a_coordinator"), [{"public_name": "P", "phone": "n/a"}])
-    stored = Defender.objects.get(pk=made[0].pk)
+    stored = Defender.objects.get(pk=made[0])
     assert stored.phone == "n/a" and stored.phone_bidx is None
 
 
@@ -492,8 +499,11 @@ def test_creating_many_at_once_keeps_what_one_at_a_time_keeps(cast, sectors):
         {"public_name": f"Batch {n}", "legal_name": f"{LEGAL}-{n}", "phone": f"+57 300 000 00{n:02}", "sectors": [land]}
         for n in range(12)
     ]
-    made = do_create_defenders(cast.membership("a_coordinator"), rows)
+    ids = do_create_defenders(cast.membership("a_coordinator"), rows)
+    made = sorted(Defender.objects.filter(pk__in=ids), key=lambda defender: ids.index(defender.pk))
+    assert [defender.public_name for defender in made] == [f"Batch {n}" for n in range(12)]
     assert len({defender.data_key_id for defender in made}) == 12
+    assert {defender.record_version for defender in made} == {1}
     reloaded = Defender.objects.get(pk=made[7].pk)
     assert reloaded.legal_name == f"{LEGAL}-7" and list(reloaded.sectors.all()) == [land]
     assert [d.pk for d in find_exactly(cast.membership("a_admin"), "phone", "+57 (300) 000-0007")] == [made[7].pk]
