@@ -13,7 +13,7 @@ As with bulk_create, no signal is sent and `save()` is not called: callers are t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -118,12 +118,12 @@ def _value_reader(field: Field[Any, Any], objects: Sequence[Model]) -> Callable[
 def insert_values(
     model: type[Model],
     varying: tuple[str, ...],
-    rows: Sequence[tuple[Any, ...]],
+    rows: Iterable[tuple[Any, ...]],
     *,
     ignore_conflicts: bool = False,
     **constants: Any,
 ) -> None:
-    """INSERT `rows` (values of the `varying` columns, by attname) with every other column set
+    """INSERT `rows` (values of the `varying` columns, by attname, taken as they come) with every other column set
     to the given constant, the field's default or, for an automatic timestamp, the moment of
     the statement, without building model instances: for writers of thousands of plain rows (a
     tick's emergencies, an alert's deliveries, an import's records). Each distinct value is
@@ -137,10 +137,11 @@ def insert_values(
     fixed_values = [f.get_db_prep_save(constants.get(f.attname, _default(f, now)), connection) for f in fixed]
 
     def prepared() -> Iterator[list[Any]]:
-        for start in range(0, len(rows), CHUNK):
+        remaining = iter(rows)
+        while chunk := list(islice(remaining, CHUNK)):
             # Fresh for each chunk, as in insert_rows.
             preparers = [preparer(by_name[name], connection) for name in varying]
-            for row in rows[start : start + CHUNK]:
+            for row in chunk:
                 yield [prepare(value) for prepare, value in zip(preparers, row, strict=True)] + fixed_values
 
     columns = [by_name[name].column for name in varying] + [f.column for f in fixed]

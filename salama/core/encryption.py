@@ -23,7 +23,7 @@ import functools
 import json
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -348,18 +348,23 @@ def create_many_values(
     sealed = [(position, encrypted[name]) for position, name in enumerate(varying) if name in encrypted]
     indexed = [(position, field) for position, field in sealed if field.blind_kind]
     index_key = key_store().index_key(org_id) if indexed else b""
-    ids, prepared = [], []
-    for row, (key_id, key) in zip(rows, key_store().new_data_keys(org_id, len(rows)), strict=True):
-        pk = uuid.uuid4()
-        contexts, sealer = Context.of_record(org_id, label, str(pk), 1), SealingKey(key, key_id)
-        values = list(row)
-        for position, field in sealed:
-            values[position] = field.seal(row[position], sealer, contexts(field.name))
-        indexes = [_blind_value(index_key, label, field, row[position]) for position, field in indexed]
-        ids.append(pk)
-        prepared.append((pk, key_id, 1, *values, *indexes))
+    keys = key_store().new_data_keys(org_id, len(rows))
+    ids: list[uuid.UUID] = []
+
+    def sealed_rows() -> Iterator[tuple[Any, ...]]:
+        # Sealed as they are sent: the database stores the first rows while the next are sealed.
+        for row, (key_id, key) in zip(rows, keys, strict=True):
+            pk = uuid.uuid4()
+            contexts, sealer = Context.of_record(org_id, label, str(pk), 1), SealingKey(key, key_id)
+            values = list(row)
+            for position, field in sealed:
+                values[position] = field.seal(row[position], sealer, contexts(field.name))
+            indexes = [_blind_value(index_key, label, field, row[position]) for position, field in indexed]
+            ids.append(pk)
+            yield (pk, key_id, 1, *values, *indexes)
+
     columns = ("id", "data_key_id", "record_version", *varying, *(f"{field.name}_bidx" for _position, field in indexed))
-    insert_values(model, columns, prepared, organization_id=organization_id, **constants)
+    insert_values(model, columns, sealed_rows(), organization_id=organization_id, **constants)
     return ids
 
 
