@@ -45,8 +45,9 @@ Timed through salama.transfer's own steps (do_upload, do_set_mapping, then run_i
 directly instead of through the job queue), on a generated defenders CSV (eight columns, about
 150 bytes a row: 15 MB at 100,000 rows). New rows are written 2,000 at a time through
 do_create_defenders: one key-store write for their data keys, and one statement per table
-(salama.core.bulk.insert_rows: a prepared INSERT with many parameter sets, or a COPY on
-PostgreSQL) for the defenders, their revisions and their chained audit entries. The figure is
+(salama.core.bulk.insert_values, rows of values rather than model instances: a prepared INSERT
+with many parameter sets, or a COPY on PostgreSQL) for the defenders, their revisions and their
+chained audit entries. The figure is
 rows/s including the upload, mapping and both validations; SALAMA_BENCH_IMPORT_ROWS sets the
 file's size (100,000 by default, the importer's limit, which a file of exactly 100,000 rows
 meets). When a step fails, the figure says "not available" with the reason rather than failing
