@@ -9,7 +9,7 @@ Data: one organisation; each subscriber is of one of the six kinds, has 1-2 lang
 en 30 %, fr 20 % first; a third add a second one), one country of interest (Colombia for half
 of them, the rest spread over eight others), a region for a quarter, and one verified email
 contact point with consent, address and name genuinely encrypted (one data key per record, as
-the actions make them; written with `create_many`, one key-store write per batch of 5,000).
+the actions make them; written with `create_many_values`, one key-store write per batch of 5,000).
 
 The rule: every kind, interested in Colombia: about half the list. Each timed run uses a new
 producer id, so every freeze really evaluates the rule:
@@ -48,7 +48,7 @@ def build(count: int) -> Any:
     from django.utils import timezone
 
     from salama.audiences.models import AudienceRule, Channel, ContactPoint, Interest, Subscriber
-    from salama.core.encryption import create_many
+    from salama.core.encryption import create_many_values
     from salama.delivery import channels
     from salama.delivery.engine import address_key, address_keyer
     from salama.orgs.models import Organization
@@ -64,11 +64,8 @@ def build(count: int) -> Any:
     for start in range(0, count, BATCH):
         size = min(BATCH, count - start)
         with transaction.atomic():
-            subscribers = [
-                Subscriber(organization=org, kind=rng.choice(kinds), display_name=f"Subscriber {start + n}")
-                for n in range(size)
-            ]
-            create_many(Subscriber, subscribers)
+            names = [(rng.choice(kinds), f"Subscriber {start + n}") for n in range(size)]
+            subscribers = create_many_values(Subscriber, org.pk, ("kind", "display_name"), names)
             interests = []
             for subscriber in subscribers:
                 interests += _interests(subscriber, rng)
@@ -76,35 +73,34 @@ def build(count: int) -> Any:
             points = []
             for n, subscriber in enumerate(subscribers):
                 address = f"subscriber{start + n}@example.org"
-                points.append(
-                    ContactPoint(
-                        organization=org,
-                        subscriber=subscriber,
-                        channel=Channel.EMAIL,
-                        address=address,
-                        address_key=address_key(keyer, email.normalise(address)),
-                        verified_at=now,
-                        verified_reason="bench",
-                        consent_given_at=now,
-                        consent_how=ContactPoint.ConsentHow.IMPORT,
-                    )
-                )
-            create_many(ContactPoint, points)
+                points.append((subscriber, address, address_key(keyer, email.normalise(address))))
+            create_many_values(
+                ContactPoint,
+                org.pk,
+                ("subscriber_id", "address", "address_key"),
+                points,
+                channel=Channel.EMAIL,
+                verified_at=now,
+                verified_reason="bench",
+                consent_given_at=now,
+                consent_how=ContactPoint.ConsentHow.IMPORT,
+            )
     rule = AudienceRule.objects.create(organization=org, name="Colombia", subscriber_kinds=kinds, countries=["CO"])
     return org, rule
 
 
 def _interests(subscriber: Any, rng: random.Random) -> list[Any]:
+    """The interests of the subscriber whose id is `subscriber`."""
     from salama.audiences.models import Interest
 
     first = rng.choices(["es", "en", "fr"], weights=[5, 3, 2])[0]
     second = rng.choice([code for code in ("es", "en", "fr", "pt") if code != first])
     languages = [first, second] if rng.random() < 1 / 3 else [first]
     country = "CO" if rng.random() < 0.5 else rng.choice(OTHER_COUNTRIES)
-    rows = [Interest(subscriber=subscriber, facet="language", code=code, rank=i) for i, code in enumerate(languages)]
-    rows.append(Interest(subscriber=subscriber, facet="country", code=country))
+    rows = [Interest(subscriber_id=subscriber, facet="language", code=code, rank=i) for i, code in enumerate(languages)]
+    rows.append(Interest(subscriber_id=subscriber, facet="country", code=country))
     if rng.random() < 0.25:
-        rows.append(Interest(subscriber=subscriber, facet="region", code="americas"))
+        rows.append(Interest(subscriber_id=subscriber, facet="region", code="americas"))
     return rows
 
 

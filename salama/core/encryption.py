@@ -24,14 +24,13 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
 
-from salama.core.bulk import insert_rows, insert_values
+from salama.core.bulk import insert_values
 from salama.crypto import (
     Context,
     DecryptionError,
@@ -88,12 +87,6 @@ def reset_key_store() -> None:
         _store = None
 
 
-# Where a record keeps its data key, ready to seal (crypto.SealingKey), while create_many
-# inserts it: its fields are all sealed under the one key.
-SEALER = "_sealing_key"
-# While create_many inserts a batch: (organisation id, its blind-index key), read once for the
-# batch rather than from the key store's cache for every indexed field of every row.
-_batch_index_key: ContextVar[tuple[str, bytes] | None] = ContextVar("batch_index_key", default=None)
 # Where a record keeps the maker of its fields' contexts (EncryptedModel._contexts).
 CONTEXTS = "_contexts_of_record"
 
@@ -257,10 +250,7 @@ class EncryptedModel(models.Model):
         return self.data_key_id, key_store().data_key(str(self.organization_id), self.data_key_id)
 
     def sealing_key(self) -> SealingKey:
-        """The data key, ready to seal: the one set up for a batch insert (create_many) if any."""
-        ready = self.__dict__.get(SEALER)
-        if ready is not None and ready.key_id == self.data_key_id:
-            return ready
+        """The data key, ready to seal all of the record's fields."""
         key_id, key = self.data_key()
         return SealingKey(key, key_id)
 
@@ -271,10 +261,7 @@ class EncryptedModel(models.Model):
     def blind_value(self, field: EncryptedField, value: Any) -> int | None:
         if field.is_empty(value) or not field.blind_kind:
             return None
-        org_id = str(self.organization_id)
-        batch = _batch_index_key.get()
-        index_key = batch[1] if batch is not None and batch[0] == org_id else key_store().index_key(org_id)
-        return _blind_value(index_key, self._meta.label, field, value)
+        return _blind_value(key_store().index_key(str(self.organization_id)), self._meta.label, field, value)
 
     def _sealed_columns(self) -> list[str]:
         columns = []
@@ -283,34 +270,6 @@ class EncryptedModel(models.Model):
             if field.blind_kind:
                 columns.append(f"{field.name}_bidx")
         return columns
-
-
-def create_many(model: type[EncryptedModel], records: Sequence[EncryptedModel]) -> list[EncryptedModel]:
-    """Insert new encrypted records of one organisation at once (an import): their data keys
-    are made in one key-store write rather than one durable write each."""
-    if not records:
-        return []
-    org_ids = {str(record.organization_id) for record in records}
-    if len(org_ids) != 1:
-        raise ValueError("create_many takes records of one organisation")
-    org_id = org_ids.pop()
-    for record, (key_id, key) in zip(records, key_store().new_data_keys(org_id, len(records)), strict=True):
-        if record.data_key_id or not record._state.adding:
-            raise ValueError("create_many only inserts new records")
-        record.data_key_id = key_id
-        record.record_version = 1
-        # Sealed with the key just made, without looking it up again: a large batch makes more
-        # keys than the key store keeps unwrapped in memory.
-        record.__dict__[SEALER] = SealingKey(key, key_id)
-    indexed = any(field.blind_kind for field in records[0].encrypted_fields())
-    batch = _batch_index_key.set((org_id, key_store().index_key(org_id)) if indexed else None)
-    try:
-        insert_rows(model, records)
-    finally:
-        _batch_index_key.reset(batch)
-        for record in records:
-            record.__dict__.pop(SEALER, None)
-    return list(records)
 
 
 def _blind_value(index_key: bytes, model_label: str, field: EncryptedField, value: Any) -> int | None:
@@ -330,12 +289,13 @@ def create_many_values(
     rows: Sequence[tuple[Any, ...]],
     **constants: Any,
 ) -> list[uuid.UUID]:
-    """`create_many` for new records given as rows of values (of the `varying` columns, by
-    attname), every other column being the given constant or the field's default: for writers
-    of thousands of records that no caller reads back as objects (an import's revisions). Each
-    record gets its id, its own data key and version 1, and its encrypted fields are sealed and
-    indexed as a save would (EncryptedField.seal, the same contexts), without building model
-    instances. Returns the new records' ids, in order."""
+    """Insert new encrypted records of one organisation at once (an import), given as rows of
+    values (of the `varying` columns, by attname), every other column being the given constant
+    or the field's default, without building a model instance each. Each record gets its id,
+    its own data key (all of them made in one key-store write rather than one durable write
+    each) and version 1, and its encrypted fields are sealed, with the key just made, and
+    indexed as a save would (EncryptedField.seal, the same contexts). Returns the new records'
+    ids, in order."""
     if not rows:
         return []
     org_id, label = str(organization_id), model._meta.label
