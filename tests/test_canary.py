@@ -85,7 +85,9 @@ def _round_trip(options: dict[str, Any], body: bytes) -> bytes:
         connection.close()
         return answer
     finally:
-        server.close()
+        # Closed from the server's own thread: closing its socket from here, while that thread
+        # waits on it in select(), made the wait fail there (EBADF) now and then.
+        server.trigger.pull_trigger(server.close)
         thread.join(timeout=10)
 
 
