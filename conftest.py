@@ -20,6 +20,19 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.KEYSTORE_PATH = keys / "keystore.sqlite3"
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    """Each test starts and ends in the default language. A request through the test client
+    leaves the language it asked for (LocaleMiddleware activates it and nothing undoes it) in
+    force for the thread, and so for the next tests: messages they check would come out in
+    Arabic or Spanish depending on which tests ran before."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def cast(db: None) -> Any:
     from salama.core.testing import make_cast
