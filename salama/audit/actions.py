@@ -156,18 +156,17 @@ def record_many(
     with transaction.atomic():
         _serialise_writers()
         sequence, prev_hash = _head()
-        entry_hash = BatchHasher(**shared)
+        hash_of = BatchHasher(**shared)
         rows = []
         for target_type, target_id, changes_json in varying:
             sequence += 1
-            link = prev_hash
-            prev_hash = entry_hash(sequence, target_type, target_id, changes_json, link)
-            rows.append((sequence, target_type, target_id, JSONText(changes_json), link, prev_hash))
+            entry_hash = hash_of(sequence, target_type, target_id, changes_json, prev_hash)
+            rows.append((sequence, target_type, target_id, JSONText(changes_json), prev_hash, entry_hash))
+            prev_hash = entry_hash
         # The model's manager refuses bulk writes so that nothing else can skip the chain;
         # this is the chain's own writer, and these are inserts of chained entries.
-        constants = {**shared, "actor_id": shared["actor_pk"], "organization_id": shared["organization_pk"]}
         columns = ("sequence", "target_type", "target_id", "changes", "prev_hash", "entry_hash")
-        insert_values(AuditEntry, columns, rows, **constants)
+        insert_values(AuditEntry, columns, rows, **_with_links(shared))
     return len(rows)
 
 
@@ -191,6 +190,11 @@ def _shared(
     }
 
 
+def _with_links(shared: dict[str, Any]) -> dict[str, Any]:
+    """The shared fields, with the actor and organisation links set to the ids frozen in them."""
+    return {**shared, "actor_id": shared["actor_pk"], "organization_id": shared["organization_pk"]}
+
+
 def _target(target: Target | None) -> tuple[str, str]:
     target_type, target_id = target if target is not None else ("", "")
     return str(target_type), _plain(str(target_id if target_id is not None else ""))
@@ -207,9 +211,7 @@ def _entry(
     shared = _shared(action, actor, organization, channel, timezone.now())
     target_type, target_id = _target(target)
     return AuditEntry(
-        **shared,
-        actor_id=shared["actor_pk"],
-        organization_id=shared["organization_pk"],
+        **_with_links(shared),
         target_type=target_type,
         target_id=target_id,
         changes=reduced,

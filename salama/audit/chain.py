@@ -71,42 +71,35 @@ VARYING = ("sequence", "target_type", "target_id", "changes", "prev_hash")
 
 class BatchHasher:
     """`compute_hash` for the entries of one batch, which share every hashed field but those in
-    VARYING: the canonical text of the shared fields is made once, and each entry's hash fills
-    in its own parts. `changes_json` is `encode(changes)`, which the writer also stores, so an
-    entry's changes are encoded once. Tested against `compute_hash`, which `audit verify` uses."""
+    VARYING. The canonical JSON of a flat object is its `"key":value` members in sorted key
+    order, joined by commas within braces, so the shared members are encoded once and each
+    entry encodes only its own. `changes_json` is `encode(changes)`, which the writer also
+    stores: an entry's changes are encoded once. Tested against `compute_hash`, which `audit
+    verify` uses."""
 
     def __init__(self, **shared: Any) -> None:
         if sorted([*shared, *VARYING]) != sorted(HASHED_FIELDS):
             raise ValueError(f"a batch shares exactly these fields: {sorted(set(HASHED_FIELDS) - set(VARYING))}")
         if shared["format"] != FORMAT:
             raise ValueError(f"unknown audit entry format {shared['format']}")
-        self._shared = {**shared, "occurred_at": timestamp(shared["occurred_at"])}
-        # Each varying field is first encoded as a marker, then cut out: the text of the shared
-        # fields is left in pieces, in the order of the sorted keys.
-        markers = {name: encode(f"\x00{name}\x00") for name in VARYING}
-        text = encode({**self._shared, **{name: f"\x00{name}\x00" for name in VARYING}})
-        self._parts: list[str] | None = None
-        if all(text.count(marker) == 1 for marker in markers.values()):
-            self._order = sorted(VARYING, key=lambda name: text.index(markers[name]))
-            for name in self._order:
-                text = text.replace(markers[name], "\x00")
-            self._parts = text.split("\x00")
-        # Otherwise a shared value holds a marker's text (a name made to look like one): each
-        # entry is then encoded whole, as compute_hash does.
+        shared = {**shared, "occurred_at": timestamp(shared["occurred_at"])}
+        self._members = {name: _member(name, value) for name, value in shared.items()}
 
     def __call__(self, sequence: int, target_type: str, target_id: str, changes_json: str, prev_hash: str) -> str:
-        if self._parts is None:
-            whole = {**self._shared, "sequence": sequence, "target_type": target_type, "target_id": target_id}
-            whole.update(changes=json.loads(changes_json), prev_hash=prev_hash)
-            return hashlib.sha256(encode(whole).encode()).hexdigest()
-        values = {
-            "sequence": str(sequence),
-            "target_type": encode(target_type),
-            "target_id": encode(target_id),
-            "changes": changes_json,
-            "prev_hash": encode(prev_hash),
+        members = {
+            **self._members,
+            "sequence": _member("sequence", sequence),
+            "target_type": _member("target_type", target_type),
+            "target_id": _member("target_id", target_id),
+            "changes": f'"changes":{changes_json}',
+            "prev_hash": _member("prev_hash", prev_hash),
         }
-        pieces = [self._parts[0]]
-        for name, after in zip(self._order, self._parts[1:], strict=True):
-            pieces += (values[name], after)
-        return hashlib.sha256("".join(pieces).encode()).hexdigest()
+        text = "{" + ",".join(members[name] for name in _SORTED_FIELDS) + "}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+_SORTED_FIELDS = sorted(HASHED_FIELDS)
+
+
+def _member(name: str, value: Any) -> str:
+    return f"{encode(name)}:{encode(value)}"

@@ -123,12 +123,12 @@ def insert_values(
     ignore_conflicts: bool = False,
     **constants: Any,
 ) -> None:
-    """INSERT `rows` (values of the `varying` columns, by attname, taken as they come) with every other column set
-    to the given constant, the field's default or, for an automatic timestamp, the moment of
-    the statement, without building model instances: for writers of thousands of plain rows (a
-    tick's emergencies, an alert's deliveries, an import's records). Each distinct value is
-    converted for the database once (`preparer`). `ignore_conflicts` leaves rows already
-    there alone (`ON CONFLICT DO NOTHING`, which SQLite and PostgreSQL both read)."""
+    """INSERT `rows` (values of the `varying` columns, by attname, taken as they come) with every
+    other column set to the given constant, the field's default or, for an automatic timestamp,
+    the moment of the statement, without building model instances: for writers of thousands of
+    plain rows (a tick's emergencies, an alert's deliveries, an import's records). Each distinct
+    value is converted for the database once (`preparer`). `ignore_conflicts` leaves rows
+    already there alone (`ON CONFLICT DO NOTHING`, which SQLite and PostgreSQL both read)."""
     connection = connections[router.db_for_write(model)]
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, AutoField)]
     by_name = {f.attname: f for f in fields}

@@ -259,8 +259,6 @@ class EncryptedModel(models.Model):
         return unseal(keys, envelope, self.crypto_context(field_name))
 
     def blind_value(self, field: EncryptedField, value: Any) -> int | None:
-        if field.is_empty(value) or not field.blind_kind:
-            return None
         return _blind_value(key_store().index_key(str(self.organization_id)), self._meta.label, field, value)
 
     def _sealed_columns(self) -> list[str]:

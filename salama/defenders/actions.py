@@ -32,8 +32,8 @@ CONTACTS = "trusted_contacts"  # what a reveal names when it opens the trusted c
 REVEALABLE = (*ENCRYPTED_FIELDS, CONTACTS)
 
 
-def _target(defender: Defender) -> tuple[str, Any]:
-    return ("defender", defender.pk)
+def _target(defender_id: Any) -> tuple[str, Any]:
+    return ("defender", defender_id)
 
 
 def _loggable_changes(changes: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]]:
@@ -92,7 +92,7 @@ def do_create_defenders(actor: Membership, rows: Sequence[Mapping[str, Any]]) ->
     record_many(
         "defender.created",
         [
-            (("defender", pk), _loggable_changes(_created_changes(row, row_codes)))
+            (_target(pk), _loggable_changes(_created_changes(row, row_codes)))
             for pk, row, row_codes in zip(ids, fields, codes, strict=True)
         ],
         actor=actor.user,
@@ -144,7 +144,7 @@ def do_update_defender(actor: Membership, defender: Defender, *, comment: str = 
             "defender.updated",
             actor=actor.user,
             organization=actor.organization,
-            target=_target(defender),
+            target=_target(defender.pk),
             changes=_loggable_changes(changes),
             loggable=DEFENDER_LOGGABLE,
         )
@@ -157,7 +157,7 @@ def do_delete_defender(actor: Membership, defender: Defender) -> None:
     trusted contacts go with it, each shredded the same way."""
     require(actor, "defenders.delete")
     require_visible_defender(actor, defender)
-    record("defender.deleted", actor=actor.user, organization=actor.organization, target=_target(defender))
+    record("defender.deleted", actor=actor.user, organization=actor.organization, target=_target(defender.pk))
     defender.delete()
 
 
@@ -166,13 +166,13 @@ def do_reveal(actor: Membership, defender: Defender, fields: Iterable[str]) -> l
     """Only the audit entry: whoever reveals is on record before any value is opened."""
     require(actor, "defenders.reveal")
     require_visible_defender(actor, defender)
-    return record_reveal("defender.revealed", actor, _target(defender), fields, REVEALABLE)
+    return record_reveal("defender.revealed", actor, _target(defender.pk), fields, REVEALABLE)
 
 
 @transaction.atomic
 def do_note_decryption_failure(actor: Membership, defender: Defender, fields: Iterable[str]) -> None:
     """A record that no longer opens is a security event (tampering, a lost or wrong key)."""
-    record_fields("defender.decryption_failed", actor, _target(defender), fields)
+    record_fields("defender.decryption_failed", actor, _target(defender.pk), fields)
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ revision's `sealed_changes`, sealed with the revision's own data key.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -96,17 +96,28 @@ def _empty(value: Any) -> bool:
 
 
 def _split_changes(
-    model: type[models.Model], names: Iterable[str], before: Mapping[str, Any], after: Mapping[str, Any]
+    sealed_names: Container[str], names: Iterable[str], before: Mapping[str, Any], after: Mapping[str, Any]
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """(public, sealed) changes: each field whose value differs, as {"old": ..., "new": ...}."""
+    """(public, sealed) changes: each field whose value differs, as {"old": ..., "new": ...}.
+    `sealed_names` are the fields whose values are sealed (`_sealed_names`)."""
     public: dict[str, dict[str, Any]] = {}
     sealed: dict[str, dict[str, Any]] = {}
     for name in names:
         old, new = before.get(name), after[name]
         if old == new or (_empty(old) and _empty(new)):
             continue
-        (sealed if is_sealed(model, name) else public)[name] = {"old": old, "new": new}
+        (sealed if name in sealed_names else public)[name] = {"old": old, "new": new}
     return public, sealed
+
+
+def _sealed_names(model: type[models.Model], names: Iterable[str]) -> frozenset[str]:
+    return frozenset(name for name in names if is_sealed(model, name))
+
+
+def _changed(names: Iterable[str], changes: tuple[dict[str, Any], dict[str, Any]]) -> list[str]:
+    """The names of the fields that changed, in the model's order."""
+    public, sealed = changes
+    return [name for name in names if name in public or name in sealed]
 
 
 def _revision(
@@ -126,7 +137,7 @@ def _revision(
         author_id=actor.user_id,
         created_at=timezone.now(),
         comment=comment.strip(),
-        fields=[name for name in names if name in public or name in sealed],
+        fields=_changed(names, changes),
         public_changes=public,
     )
     # Encrypted fields take the plain value; the stubs only know the column's text type.
@@ -148,7 +159,7 @@ def record_revision(
     `before == {}` means the record is new: every field that is set counts as changed."""
     model = type(record)
     names = tracked_fields(model) if after_fields is None else [n for n in after_fields if n != "comment"]
-    changes = _split_changes(model, names, before, snapshot(record, names))
+    changes = _split_changes(_sealed_names(model, names), names, before, snapshot(record, names))
     if not any(changes):
         return None
     content_type = ContentType.objects.get_for_model(model)
@@ -169,18 +180,12 @@ def record_creations(
     record's id and the values it was created with, every tracked field included (many-to-many
     ones as the codes `snapshot` records). Returns how many revisions were written."""
     names = tracked_fields(model)
-    sealed_names = {name for name in names if is_sealed(model, name)}
+    sealed_names = _sealed_names(model, names)
     rows = []
     for pk, values in created:
-        public: dict[str, dict[str, Any]] = {}
-        sealed: dict[str, dict[str, Any]] = {}
-        for name in names:
-            new = _jsonable(values[name])
-            if not _empty(new):
-                (sealed if name in sealed_names else public)[name] = {"old": None, "new": new}
+        public, sealed = changes = _split_changes(sealed_names, names, {}, {n: _jsonable(values[n]) for n in names})
         if public or sealed:
-            changed = [name for name in names if name in public or name in sealed]
-            rows.append((str(pk), changed, public, sealed))
+            rows.append((str(pk), _changed(names, changes), public, sealed))
     create_many_values(
         Revision,
         actor.organization_id,

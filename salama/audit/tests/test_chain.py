@@ -140,8 +140,9 @@ def test_a_batch_of_an_unknown_action_or_channel_is_refused(chain):
     [
         "keeper@example.org",
         'quote"back\\slash ñandú 日本',
-        # Looks like the text the batch hasher cuts out: it must fall back to encoding each whole.
+        # Control characters, and text that looks like another member of the entry.
         "\x00target_id\x00",
+        '","sequence":1,"x":"',
         "\\u0000sequence\\u0000",
     ],
 )
