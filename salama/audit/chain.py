@@ -83,23 +83,19 @@ class BatchHasher:
         if shared["format"] != FORMAT:
             raise ValueError(f"unknown audit entry format {shared['format']}")
         shared = {**shared, "occurred_at": timestamp(shared["occurred_at"])}
-        self._members = {name: _member(name, value) for name, value in shared.items()}
+        # In sorted key order: a shared member's whole text, or a varying member's `"key":`.
+        self._layout = [
+            (name, f"{encode(name)}:{encode(shared[name])}" if name in shared else f"{encode(name)}:")
+            for name in sorted(HASHED_FIELDS)
+        ]
 
     def __call__(self, sequence: int, target_type: str, target_id: str, changes_json: str, prev_hash: str) -> str:
-        members = {
-            **self._members,
-            "sequence": _member("sequence", sequence),
-            "target_type": _member("target_type", target_type),
-            "target_id": _member("target_id", target_id),
-            "changes": f'"changes":{changes_json}',
-            "prev_hash": _member("prev_hash", prev_hash),
+        own = {
+            "sequence": str(int(sequence)),
+            "target_type": encode(target_type),
+            "target_id": encode(target_id),
+            "changes": changes_json,
+            "prev_hash": encode(prev_hash),
         }
-        text = "{" + ",".join(members[name] for name in _SORTED_FIELDS) + "}"
-        return hashlib.sha256(text.encode()).hexdigest()
-
-
-_SORTED_FIELDS = sorted(HASHED_FIELDS)
-
-
-def _member(name: str, value: Any) -> str:
-    return f"{encode(name)}:{encode(value)}"
+        members = [text + own[name] if name in own else text for name, text in self._layout]
+        return hashlib.sha256(("{" + ",".join(members) + "}").encode()).hexdigest()
