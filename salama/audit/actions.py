@@ -166,7 +166,8 @@ def record_many(
         # The model's manager refuses bulk writes so that nothing else can skip the chain;
         # this is the chain's own writer, and these are inserts of chained entries.
         columns = ("sequence", "target_type", "target_id", "changes", "prev_hash", "entry_hash")
-        insert_values(AuditEntry, columns, rows, **_with_links(shared))
+        ready = ("sequence", "target_id", "prev_hash", "entry_hash")  # an int and texts, new on each row
+        insert_values(AuditEntry, columns, rows, ready=ready, **_with_links(shared))
     return len(rows)
 
 

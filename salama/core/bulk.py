@@ -13,7 +13,8 @@ As with bulk_create, no signal is sent and `save()` is not called: callers are t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import json
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -33,6 +34,12 @@ class JSONText(str):
     """A JSON document already encoded, for a JSON column: written as it is, not encoded again
     (the audit writer encodes an entry's changes once, for its hash and for its column). Both
     databases read a JSON column's text as the document."""
+
+    @classmethod
+    def of(cls, value: Any) -> JSONText:
+        """`value` encoded as a JSONField encodes it, without the field's conversion and
+        wrapper per value (revisions of an import: two documents a row)."""
+        return cls(json.dumps(value))
 
 
 def preparer(field: Field[Any, Any], connection: Any) -> Callable[[Any], Any]:
@@ -120,6 +127,7 @@ def insert_values(
     varying: tuple[str, ...],
     rows: Iterable[tuple[Any, ...]],
     *,
+    ready: Collection[str] = (),
     ignore_conflicts: bool = False,
     **constants: Any,
 ) -> None:
@@ -127,8 +135,11 @@ def insert_values(
     other column set to the given constant, the field's default or, for an automatic timestamp,
     the moment of the statement, without building model instances: for writers of thousands of
     plain rows (a tick's emergencies, an alert's deliveries, an import's records). Each distinct
-    value is converted for the database once (`preparer`). `ignore_conflicts` leaves rows
-    already there alone (`ON CONFLICT DO NOTHING`, which SQLite and PostgreSQL both read)."""
+    value is converted for the database once (`preparer`), but in the `ready` columns: their
+    values are texts or integers (or None) made by the writer as the column stores them
+    (envelopes, blind indexes, hashes), new on every row, which Django's conversion would
+    return unchanged at a cost. `ignore_conflicts` leaves rows already there alone (`ON
+    CONFLICT DO NOTHING`, which SQLite and PostgreSQL both read)."""
     connection = connections[router.db_for_write(model)]
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, AutoField)]
     by_name = {f.attname: f for f in fields}
@@ -140,12 +151,16 @@ def insert_values(
         remaining = iter(rows)
         while chunk := list(islice(remaining, CHUNK)):
             # Fresh for each chunk, as in insert_rows.
-            preparers = [preparer(by_name[name], connection) for name in varying]
+            preparers = [_as_it_is if name in ready else preparer(by_name[name], connection) for name in varying]
             for row in chunk:
                 yield [prepare(value) for prepare, value in zip(preparers, row, strict=True)] + fixed_values
 
     columns = [by_name[name].column for name in varying] + [f.column for f in fixed]
     _send(connection, model._meta.db_table, columns, prepared(), ignore_conflicts=ignore_conflicts)
+
+
+def _as_it_is(value: Any) -> Any:
+    return value
 
 
 def _default(field: Field[Any, Any], now: datetime) -> Any:

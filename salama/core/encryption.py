@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import models, transaction
 
 from salama.core.bulk import insert_values
+from salama.core.values import is_blank
 from salama.crypto import (
     Context,
     DecryptionError,
@@ -87,7 +88,7 @@ def reset_key_store() -> None:
         _store = None
 
 
-# Where a record keeps the maker of its fields' contexts (EncryptedModel._contexts).
+# Where a record keeps the maker of its fields' contexts (EncryptedModel.field_contexts).
 CONTEXTS = "_contexts_of_record"
 
 
@@ -134,7 +135,7 @@ class EncryptedField(models.TextField):
         return data.decode()
 
     def is_empty(self, value: Any) -> bool:
-        return value in (None, "", [], {})
+        return is_blank(value)
 
     def empty(self) -> Any:
         return ""
@@ -151,11 +152,13 @@ class EncryptedField(models.TextField):
             setattr(instance, f"{self.name}_bidx", instance.blind_value(self, value))
         if self.is_empty(value):
             return ""
-        return self.seal(value, instance.sealing_key(), instance.crypto_context(self.name))
+        return self.seal(value, instance.sealing_key(), instance.field_contexts())
 
-    def seal(self, value: Any, key: SealingKey, context: Context) -> str:
-        """What the column holds for `value`: its envelope, or "" for an empty value."""
-        return "" if self.is_empty(value) else key.seal(self.to_bytes(value), context)
+    def seal(self, value: Any, key: SealingKey, contexts: Callable[[str], Context]) -> str:
+        """What the column holds for `value`: its envelope, or "" for an empty value.
+        `contexts` gives the record's contexts by field (Context.of_record): none is made for
+        an empty value, and most of an imported row's protected fields are empty."""
+        return "" if self.is_empty(value) else key.seal(self.to_bytes(value), contexts(self.name))
 
 
 class EncryptedTextField(EncryptedField):
@@ -233,9 +236,9 @@ class EncryptedModel(models.Model):
         return [f for f in self._meta.concrete_fields if isinstance(f, EncryptedField)]
 
     def crypto_context(self, field_name: str) -> Context:
-        return self._contexts()(field_name)
+        return self.field_contexts()(field_name)
 
-    def _contexts(self) -> Callable[[str], Context]:
+    def field_contexts(self) -> Callable[[str], Context]:
         """Context.of_record for this record as it is now: made once for all the fields it
         seals or opens, and again if its ids or its version change."""
         org_id, pk, version = self.organization_id, self.id, self.record_version
@@ -316,13 +319,15 @@ def create_many_values(
             contexts, sealer = Context.of_record(org_id, label, str(pk), 1), SealingKey(key, key_id)
             values = list(row)
             for position, field in sealed:
-                values[position] = field.seal(row[position], sealer, contexts(field.name))
+                values[position] = field.seal(row[position], sealer, contexts)
             indexes = [_blind_value(index_key, label, field, row[position]) for position, field in indexed]
             ids.append(pk)
             yield (pk, key_id, 1, *values, *indexes)
 
-    columns = ("id", "data_key_id", "record_version", *varying, *(f"{field.name}_bidx" for _position, field in indexed))
-    insert_values(model, columns, sealed_rows(), organization_id=organization_id, **constants)
+    indexes = tuple(f"{field.name}_bidx" for _position, field in indexed)
+    columns = ("id", "data_key_id", "record_version", *varying, *indexes)
+    made_here = ("data_key_id", *(name for name in varying if name in encrypted), *indexes)
+    insert_values(model, columns, sealed_rows(), ready=made_here, organization_id=organization_id, **constants)
     return ids
 
 

@@ -91,11 +91,9 @@ class Context:
 
     def __post_init__(self) -> None:
         org_id, pk = _id_text("org_id", self.org_id), _id_text("pk", self.pk)
-        for name in ("model", "field"):
-            if not isinstance(getattr(self, name), str) or not getattr(self, name):
-                raise ValueError(f"Context.{name} must be a non-empty string")
-        if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 0:
-            raise ValueError("Context.version must be a non-negative integer")
+        _check_name("model", self.model)
+        _check_name("field", self.field)
+        _check_version(self.version)
         # Fails here, at construction, rather than later inside unseal (e.g. lone surrogates).
         # pack() of all the parts is its first parts' pack followed by the rest's.
         encoded = _place(org_id, self.model, self.field) + pack(pk, str(self.version))
@@ -111,18 +109,19 @@ class Context:
         """The contexts of one record's fields, as a function of the field's name. The record's
         ids and version are checked and encoded once, not once per field: a record seals all of
         its fields at each save, and an import saves thousands of records."""
-        record = cls(org_id, model, "-", pk, version)  # checks everything but the field
-        org_text, tail = _id_text("org_id", org_id), pack(_id_text("pk", pk), str(version))
+        org_text, pk_text = _id_text("org_id", org_id), _id_text("pk", pk)
+        _check_name("model", model)
+        _check_version(version)
+        tail = pack(pk_text, str(version))
         assign = object.__setattr__  # the class is frozen
 
         def for_field(field: str) -> Context:
-            if not isinstance(field, str) or not field:
-                raise ValueError("Context.field must be a non-empty string")
+            _check_name("field", field)
             context = object.__new__(cls)
-            assign(context, "org_id", record.org_id)
+            assign(context, "org_id", org_id)
             assign(context, "model", model)
             assign(context, "field", field)
-            assign(context, "pk", record.pk)
+            assign(context, "pk", pk)
             assign(context, "version", version)
             assign(context, "_encoded", _place(org_text, model, field) + tail)
             return context
@@ -135,6 +134,16 @@ def _place(org_id: str, model: str, field: str) -> bytes:
     """The encoded start of a context. A context is made for every field sealed or opened, and
     an import seals the same few fields of one organisation on every row."""
     return pack("salama.context.v1", org_id, model, field)
+
+
+def _check_name(name: str, value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"Context.{name} must be a non-empty string")
+
+
+def _check_version(version: object) -> None:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise ValueError("Context.version must be a non-negative integer")
 
 
 def _id_text(name: str, value: object) -> str:
@@ -154,7 +163,13 @@ class Envelope(NamedTuple):
 
 
 def _associated_data(key_id: str, context: Context) -> bytes:
-    return pack("salama.envelope.v1", key_id) + context.encode()
+    return _key_part(key_id) + context.encode()
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_part(key_id: str) -> bytes:
+    """The encoded start of the associated data. A record's fields are sealed under one key."""
+    return pack("salama.envelope.v1", key_id)
 
 
 def _b64(data: bytes) -> str:

@@ -201,7 +201,13 @@ def _org(org_id: OrgId) -> str:
 
 
 def _ad(kind: str, org_id: str, key_id: str) -> bytes:
-    return pack("salama.keystore.v1", kind, org_id, key_id)
+    return _ad_place(kind, org_id) + pack(key_id)
+
+
+def _ad_place(kind: str, org_id: str) -> bytes:
+    """The start of `_ad`, the same for all the keys of a batch: pack() of all the parts is its
+    first parts' pack followed by the rest's."""
+    return pack("salama.keystore.v1", kind, org_id)
 
 
 def _wrap(wrapping_key: bytes | AESGCM, key: bytes, ad: bytes) -> bytes:
@@ -463,13 +469,15 @@ class SQLiteKeyStore:
         with self._transaction() as db:
             _org_key_id, version, org_key = self._active_org_key(db, org)
             now = _now()
-            wrapper = AESGCM(org_key)
+            wrapper, place = AESGCM(org_key), _ad_place("data", org)
             db.executemany(
                 "INSERT INTO data_keys (key_id, org_id, org_key_version, wrapped, created_at) VALUES (?, ?, ?, ?, ?)",
-                [(key_id, org, version, _wrap(wrapper, key, _ad("data", org, key_id)), now) for key_id, key in made],
+                [(key_id, org, version, _wrap(wrapper, key, place + pack(key_id)), now) for key_id, key in made],
             )
-            for key_id, key in made:
-                self._remember(("data", org, key_id), key)
+            # A batch's keys (an import's) are used once, by the caller, at once: remembered,
+            # thousands of them would push every other key out of the cache.
+            if count == 1:
+                self._remember(("data", org, made[0][0]), made[0][1])
         return made
 
     def data_key(self, org_id: OrgId, data_key_id: str) -> bytes:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from salama.audit.actions import created, record, record_fields, record_many, record_reveal
 from salama.core.encryption import create_many_values
 from salama.core.permissions import require
+from salama.core.values import is_blank
 from salama.orgs.models import Membership
 from salama.revisions.actions import record_creations, record_revision, snapshot, tracked_fields
 
@@ -110,7 +111,7 @@ def _record_defaults() -> dict[str, Any]:
 
 
 def _created_changes(fields: Mapping[str, Any], sector_codes: list[str]) -> dict[str, tuple[Any, Any]]:
-    changes = {name: (None, value) for name, value in fields.items() if value not in ("", [], None)}
+    changes = {name: (None, value) for name, value in fields.items() if not is_blank(value)}
     if sector_codes:
         changes["sectors"] = (None, sector_codes)
     return changes

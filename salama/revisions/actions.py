@@ -24,8 +24,10 @@ from django.utils import timezone
 
 from salama.audit.actions import Target
 from salama.audit.actions import record as audit_record
+from salama.core.bulk import JSONText
 from salama.core.encryption import EncryptedField, EncryptedModel, create_many_values
 from salama.core.permissions import role_can
+from salama.core.values import is_blank
 from salama.orgs.models import Membership
 
 from .hooks import derived
@@ -51,8 +53,12 @@ def is_sealed(model: type[models.Model], name: str) -> bool:
     return isinstance(model._meta.get_field(name), EncryptedField)
 
 
+# A tuple rather than a union: checked for every field of every row of an import.
+_AS_IS = (str, bool, int, float)
+
+
 def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
+    if value is None or isinstance(value, _AS_IS):
         return value
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -91,10 +97,6 @@ def snapshot(record: models.Model | None, fields: Iterable[str] | None = None) -
     return {name: _value(record, name) for name in names}
 
 
-def _empty(value: Any) -> bool:
-    return value in (None, "", [], {})
-
-
 def _split_changes(
     sealed_names: Container[str], names: Iterable[str], before: Mapping[str, Any], after: Mapping[str, Any]
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
@@ -104,7 +106,7 @@ def _split_changes(
     sealed: dict[str, dict[str, Any]] = {}
     for name in names:
         old, new = before.get(name), after[name]
-        if old == new or (_empty(old) and _empty(new)):
+        if old == new or (is_blank(old) and is_blank(new)):
             continue
         (sealed if name in sealed_names else public)[name] = {"old": old, "new": new}
     return public, sealed
@@ -185,7 +187,7 @@ def record_creations(
     for pk, values in created:
         public, sealed = changes = _split_changes(sealed_names, names, {}, {n: _jsonable(values[n]) for n in names})
         if public or sealed:
-            rows.append((str(pk), _changed(names, changes), public, sealed))
+            rows.append((str(pk), JSONText.of(_changed(names, changes)), JSONText.of(public), sealed))
     create_many_values(
         Revision,
         actor.organization_id,

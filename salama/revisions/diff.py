@@ -13,6 +13,8 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 
+from salama.core.values import is_blank
+
 from .hooks import derived
 from .models import Revision
 
@@ -30,7 +32,7 @@ def field_label(model: type[models.Model], name: str) -> str:
 
 
 def _display(model: type[models.Model], name: str, value: Any) -> str:
-    if value in (None, "", [], {}):
+    if is_blank(value):
         return "—"
     try:
         choices = dict(model._meta.get_field(name).flatchoices)  # type: ignore[union-attr]

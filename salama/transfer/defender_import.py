@@ -6,12 +6,13 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _lazy
 
+from salama.core.values import is_blank
 from salama.defenders.access import SECTORS_VOCABULARY
 from salama.defenders.actions import do_create_defenders, do_update_defender
 from salama.defenders.models import Defender
 from salama.orgs.models import Membership, Organization
 
-from .rows import FieldSpec, ImportKind, is_empty, vocabulary_terms, with_external_ids
+from .rows import FieldSpec, ImportKind, vocabulary_terms, with_external_ids
 
 
 def _defender_exists(org: Organization, external_ids: list[str]) -> set[str]:
@@ -24,7 +25,7 @@ def _write_defenders(actor: Membership, rows: list[dict[str, Any]]) -> list[str]
     (do_create_defenders), which keeps large imports fast. Empty cells leave what is recorded: a
     sparse re-import never erases protected details."""
     sectors = {term.code: term for term in vocabulary_terms(SECTORS_VOCABULARY)}
-    rows = [{name: value for name, value in values.items() if not is_empty(value)} for values in rows]
+    rows = [{name: value for name, value in values.items() if not is_blank(value)} for values in rows]
     for fields in rows:
         if "sectors" in fields:
             fields["sectors"] = [sectors[code] for code in fields["sectors"] if code in sectors]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from salama.cases.access import visible_cases
 from salama.cases.models import Case
+from salama.core.values import is_blank
 from salama.defenders.access import visible_defenders
 from salama.defenders.models import Defender
 from salama.incidents.access import ENCRYPTED_FIELDS, incidents_for
@@ -26,7 +27,7 @@ from salama.incidents.models import PERPETRATOR_TYPES, VIOLATION_TYPES, Incident
 from salama.orgs.models import Membership, Organization
 from salama.vocab.models import Term
 
-from .rows import FieldSpec, ImportKind, RowResult, is_empty, valid_date, vocabulary_terms, with_external_ids
+from .rows import FieldSpec, ImportKind, RowResult, valid_date, vocabulary_terms, with_external_ids
 
 Precision = Incident.Precision
 WRITTEN_FIELDS = (*PUBLIC_FIELDS, *ENCRYPTED_FIELDS)
@@ -205,7 +206,7 @@ def added_rows(
 
 def _write_incident(actor: Membership, values: dict[str, Any]) -> str:
     """Empty cells leave what is recorded: a sparse re-import never erases protected details."""
-    fields = {name: values[name] for name in WRITTEN_FIELDS if not is_empty(values.get(name))}
+    fields = {name: values[name] for name in WRITTEN_FIELDS if not is_blank(values.get(name))}
     violations = _terms(VIOLATION_TYPES, values.get("violation_types", []))
     perpetrator_types = _terms(PERPETRATOR_TYPES, values.get("perpetrator_types", []))
     defenders = values.get("victims", [])

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django_countries import countries
 
+from salama.core.values import is_blank
 from salama.orgs.models import Membership, Organization
 from salama.vocab.access import access_vocabulary, terms_of
 from salama.vocab.models import Term
@@ -315,10 +316,6 @@ def valid_date(raw: str) -> bool:
     return True
 
 
-def is_empty(value: Any) -> bool:
-    return value in ("", [], None)
-
-
 def _row(
     specs: list[FieldSpec],
     columns: dict[str, int],
@@ -339,7 +336,7 @@ def _row(
         value = _check(cell)
         if index is not None or spec.name in fixed:
             result.values[spec.name] = value
-        if spec.required and is_empty(value) and len(result.errors) == errors_before:
+        if spec.required and is_blank(value) and len(result.errors) == errors_before:
             result.errors.append(_("%(field)s is missing.") % {"field": spec.label})
     result.external_id = result.values.get("external_id", "")
     return result

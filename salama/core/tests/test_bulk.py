@@ -130,3 +130,33 @@ def test_an_encoded_json_document_is_stored_as_it_is(cast) -> None:
     assert SavedMapping.objects.filter(mapping__b__1=True).count() == 1
     # An automatic timestamp left out is the statement's moment, not NULL.
     assert len(set(SavedMapping.objects.values_list("updated_at", flat=True))) == 1
+
+
+def test_a_document_encoded_by_jsontext_reads_back_as_the_field_would_store_it(cast) -> None:
+    from salama.core.bulk import JSONText, insert_values
+
+    document = {"legal_name": {"old": None, "new": 'Zoë "Z" O\'Neil'}, "sectors": ["land", "women"], "n": 0}
+    insert_values(
+        SavedMapping,
+        ("name", "mapping"),
+        [("encoded", JSONText.of(document)), ("plain", document)],
+        organization_id=cast.org_a.pk,
+        kind="defenders",
+    )
+    stored = dict(SavedMapping.objects.values_list("name", "mapping"))
+    assert stored["encoded"] == stored["plain"] == document
+
+
+def test_ready_columns_are_written_as_given_beside_converted_ones(cast) -> None:
+    from salama.core.bulk import insert_values
+
+    insert_values(
+        SavedMapping,
+        ("name", "mapping"),
+        [("as made", {"a": "x"}), ("é\u200f", {"b": [1]})],
+        ready=("name",),
+        organization_id=cast.org_a.pk,
+        kind="defenders",
+    )
+    stored = dict(SavedMapping.objects.filter(organization=cast.org_a).values_list("name", "mapping"))
+    assert stored == {"as made": {"a": "x"}, "é\u200f": {"b": [1]}}

@@ -153,6 +153,21 @@ def test_a_destroy_in_another_process_reaches_this_cache_within_its_ttl(store_pa
     other_process.close()
 
 
+def test_a_batch_of_new_keys_is_not_cached_and_leaves_the_cached_keys_in_place(store_path, root_key):
+    reader = SQLiteKeyStore(store_path, root_key, cache_size=4, cache_ttl=60, clock=lambda: 0.0)
+    other_process = SQLiteKeyStore(store_path, root_key)
+    single_id, single = reader.new_data_key("org-a")
+    batch = reader.new_data_keys("org-a", 10)
+    for key_id, _key in [(single_id, single), batch[0]]:
+        other_process.destroy_data_key("org-a", key_id)
+    assert reader.data_key("org-a", single_id) == single, "still cached: the batch did not push it out"
+    with pytest.raises(KeyDestroyed):
+        reader.data_key("org-a", batch[0][0])
+    assert reader.data_key("org-a", batch[9][0]) == batch[9][1]
+    reader.close()
+    other_process.close()
+
+
 def test_the_cache_is_bounded_and_least_recently_used_goes_first():
     now = [0.0]
     cache = _KeyCache(size=2, ttl=10, clock=lambda: now[0])
