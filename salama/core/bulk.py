@@ -37,8 +37,8 @@ class JSONText(str):
 
     @classmethod
     def of(cls, value: Any) -> JSONText:
-        """`value` encoded as a JSONField encodes it, without the field's conversion and
-        wrapper per value (revisions of an import: two documents a row)."""
+        """`value` encoded as a JSONField without an encoder of its own encodes it, without the
+        field's conversion and wrapper per value (revisions of an import: two documents a row)."""
         return cls(json.dumps(value))
 
 
@@ -140,6 +140,8 @@ def insert_values(
     (envelopes, blind indexes, hashes), new on every row, which Django's conversion would
     return unchanged at a cost. `ignore_conflicts` leaves rows already there alone (`ON
     CONFLICT DO NOTHING`, which SQLite and PostgreSQL both read)."""
+    if not set(ready) <= set(varying):
+        raise ValueError(f"ready columns must be varying ones: {sorted(set(ready) - set(varying))}")
     connection = connections[router.db_for_write(model)]
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, AutoField)]
     by_name = {f.attname: f for f in fields}

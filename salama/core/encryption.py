@@ -326,7 +326,7 @@ def create_many_values(
 
     indexes = tuple(f"{field.name}_bidx" for _position, field in indexed)
     columns = ("id", "data_key_id", "record_version", *varying, *indexes)
-    made_here = ("data_key_id", *(name for name in varying if name in encrypted), *indexes)
+    made_here = ("data_key_id", *(field.attname for _position, field in sealed), *indexes)
     insert_values(model, columns, sealed_rows(), ready=made_here, organization_id=organization_id, **constants)
     return ids
 

@@ -62,6 +62,7 @@ keys leave memory when the garbage collector reuses it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hmac
 import os
 import sqlite3
@@ -204,9 +205,10 @@ def _ad(kind: str, org_id: str, key_id: str) -> bytes:
     return _ad_place(kind, org_id) + pack(key_id)
 
 
+@functools.lru_cache(maxsize=1024)
 def _ad_place(kind: str, org_id: str) -> bytes:
-    """The start of `_ad`, the same for all the keys of a batch: pack() of all the parts is its
-    first parts' pack followed by the rest's."""
+    """The start of `_ad`, the same for all the keys of an organisation (an import wraps
+    thousands at once): pack() of all the parts is its first parts' pack followed by the rest's."""
     return pack("salama.keystore.v1", kind, org_id)
 
 
@@ -469,10 +471,10 @@ class SQLiteKeyStore:
         with self._transaction() as db:
             _org_key_id, version, org_key = self._active_org_key(db, org)
             now = _now()
-            wrapper, place = AESGCM(org_key), _ad_place("data", org)
+            wrapper = AESGCM(org_key)
             db.executemany(
                 "INSERT INTO data_keys (key_id, org_id, org_key_version, wrapped, created_at) VALUES (?, ?, ?, ?, ?)",
-                [(key_id, org, version, _wrap(wrapper, key, place + pack(key_id)), now) for key_id, key in made],
+                [(key_id, org, version, _wrap(wrapper, key, _ad("data", org, key_id)), now) for key_id, key in made],
             )
             # A batch's keys (an import's) are used once, by the caller, at once: remembered,
             # thousands of them would push every other key out of the cache.

@@ -18,6 +18,7 @@ from salama.audit.actions import record, record_fields, record_reveal
 from salama.cases.access import require_visible_case
 from salama.cases.models import Case, TimelineEvent
 from salama.core.permissions import require
+from salama.core.values import is_blank
 from salama.orgs.models import Membership
 from salama.revisions.actions import record_revision, snapshot
 from salama.vocab.models import Term
@@ -184,7 +185,7 @@ def do_record_incident(
     record_revision(actor, incident, {}, TRACKED)
     summary = _row_summary(acts, victims, perpetrators, sources)
     changes: dict[str, tuple[Any, Any]] = {
-        name: (None, fields.get(name)) for name in PUBLIC_FIELDS if fields.get(name) not in (None, "")
+        name: (None, fields.get(name)) for name in PUBLIC_FIELDS if not is_blank(fields.get(name))
     }
     changes.update({name: (None, None) for name in ENCRYPTED_FIELDS if fields.get(name)})
     changes.update({name: (None, value) for name, value in summary.items()})

@@ -23,6 +23,7 @@ from salama.audit.actions import record, record_fields, record_reveal
 from salama.cases.access import require_visible_case
 from salama.cases.models import Case, TimelineEvent
 from salama.core.permissions import require
+from salama.core.values import is_blank
 from salama.defenders.models import Defender
 from salama.directory.models import ProtectionActor
 from salama.orgs.models import Membership
@@ -160,7 +161,7 @@ def do_create_referral(
         {
             "actor": (None, to.slug),
             "defenders": (None, _ids(chosen)),
-            **{name: (None, value) for name, value in fields.items() if value not in (None, "", [])},
+            **{name: (None, value) for name, value in fields.items() if not is_blank(value)},
         },
     )
     _history(referral, actor, ReferralEvent.Kind.CREATED, new=Status.DRAFT)

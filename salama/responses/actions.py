@@ -23,6 +23,7 @@ from salama.cases.access import require_visible_case
 from salama.cases.models import Case, TimelineEvent
 from salama.core.encryption import EncryptedField
 from salama.core.permissions import LEADS, require
+from salama.core.values import is_blank
 from salama.orgs.models import Membership
 
 from .access import OUTCOME_NOTES, STEP_NOTES, case_context, require_visible_response, steps_of
@@ -333,7 +334,7 @@ def do_save_detail(
     changes: dict[str, tuple[Any, Any]] = {}
     for name, value in fields.items():
         if name in encrypted:
-            if value in (None, "", []):
+            if is_blank(value):
                 continue
             if getattr(detail, name) != value:
                 changes[name] = (None, None)
@@ -344,7 +345,7 @@ def do_save_detail(
             changes[name] = (_plain(old), _plain(value))
             setattr(detail, name, value)
     for name in erase:
-        if name in encrypted and getattr(detail, name) not in ("", [], {}):
+        if name in encrypted and not is_blank(getattr(detail, name)):
             changes[name] = (None, None)
             field: Any = type(detail)._meta.get_field(name)
             setattr(detail, name, field.empty())

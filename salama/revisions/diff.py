@@ -62,7 +62,7 @@ def _items(value: Any) -> list[str]:
         return [f"{key}: {item}" for key, item in value.items()]
     if isinstance(value, list):
         return [str(item) for item in value]
-    return [] if value in (None, "") else [str(value)]
+    return [] if is_blank(value) else [str(value)]
 
 
 def _lines_html(before: list[str], after: list[str]) -> SafeString:

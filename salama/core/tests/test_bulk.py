@@ -147,16 +147,36 @@ def test_a_document_encoded_by_jsontext_reads_back_as_the_field_would_store_it(c
     assert stored["encoded"] == stored["plain"] == document
 
 
-def test_ready_columns_are_written_as_given_beside_converted_ones(cast) -> None:
+def test_ready_columns_skip_the_conversion_the_other_columns_still_get(cast, monkeypatch) -> None:
     from salama.core.bulk import insert_values
 
-    insert_values(
-        SavedMapping,
-        ("name", "mapping"),
-        [("as made", {"a": "x"}), ("é\u200f", {"b": [1]})],
-        ready=("name",),
-        organization_id=cast.org_a.pk,
-        kind="defenders",
-    )
+    converted: list[tuple[str, object]] = []
+    for name in ("name", "mapping"):
+        field = SavedMapping._meta.get_field(name)
+        convert = field.get_db_prep_save
+
+        def spy(value, connection, name=name, convert=convert):
+            converted.append((name, value))
+            return convert(value, connection)
+
+        monkeypatch.setattr(field, "get_db_prep_save", spy)
+
+    def insert(names, ready):
+        rows = [(f"{names} {n}", {"n": n}) for n in range(3)]
+        insert_values(SavedMapping, ("name", "mapping"), rows, ready=ready, organization_id=cast.org_a.pk, kind="x")
+
+    insert("given", ready=("name",))
+    assert [name for name, _value in converted] == ["mapping"] * 3
+    converted.clear()
+    insert("converted", ready=())
+    assert sorted(name for name, _value in converted) == ["mapping"] * 3 + ["name"] * 3
     stored = dict(SavedMapping.objects.filter(organization=cast.org_a).values_list("name", "mapping"))
-    assert stored == {"as made": {"a": "x"}, "é\u200f": {"b": [1]}}
+    assert stored == {f"{names} {n}": {"n": n} for names in ("given", "converted") for n in range(3)}
+
+
+def test_a_ready_column_that_is_not_given_is_refused(cast) -> None:
+    from salama.core.bulk import insert_values
+
+    with pytest.raises(ValueError, match="nmae"):
+        insert_values(SavedMapping, ("name",), [("x",)], ready=("nmae",), organization_id=cast.org_a.pk, kind="x")
+    assert not SavedMapping.objects.filter(name="x").exists()
